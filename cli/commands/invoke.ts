@@ -1,0 +1,84 @@
+/** `restate-dev invoke <target> [json]`: call a handler through the ingress and print the result. */
+import { readFileSync } from "node:fs";
+import { findRuntime } from "../connect.js";
+import { UserError } from "../../runtime/errors.js";
+import { EXIT_FAILED } from "../errors.js";
+
+export interface InvokeOptions {
+  key?: string;
+  send?: boolean;
+  delay?: string;
+  idempotencyKey?: string;
+  header?: string[];
+  ingressUrl?: string;
+  json?: boolean;
+}
+
+export async function invoke(target: string, input: string | undefined, opts: InvokeOptions): Promise<number> {
+  const parts = target.split("/").filter(Boolean);
+  if (parts.length < 2 || parts.length > 3) {
+    throw new UserError("BAD_TARGET", `'${target}' is not a handler target`, "use <service>/<handler> or <object>/<key>/<handler>, e.g. cart/u1/addItem");
+  }
+  if (opts.key !== undefined) {
+    if (parts.length !== 2) throw new UserError("BAD_TARGET", "--key goes with <object>/<handler>, not with a key in the target", "drop one of the two keys");
+    parts.splice(1, 0, opts.key);
+  }
+  const body = readInput(input);
+  const { ingressUrl } = findRuntime({ ...(opts.ingressUrl !== undefined ? { ingressUrl: opts.ingressUrl } : {}) });
+  const path = parts.map((p, i) => (i === 1 && parts.length === 3 ? encodeURIComponent(p) : p)).join("/");
+  const url = new URL(`${ingressUrl}/${path}${opts.send ? "/send" : ""}`);
+  if (opts.delay) url.searchParams.set("delay", opts.delay);
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (opts.idempotencyKey) headers["idempotency-key"] = opts.idempotencyKey;
+  for (const h of opts.header ?? []) {
+    const i = h.indexOf("=");
+    if (i <= 0) throw new UserError("BAD_HEADER", `--header '${h}' is not k=v`, "for example --header x-user=alice");
+    headers[h.slice(0, i)] = h.slice(i + 1);
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, { method: "POST", headers, ...(body !== undefined ? { body } : {}) });
+  } catch (e) {
+    throw new UserError("NOT_RUNNING", `cannot reach the ingress at ${ingressUrl} (${(e as Error).cause ?? (e as Error).message})`, "start the runtime with 'restate-dev up' in this project, or pass --ingress-url");
+  }
+  const text = await res.text();
+  const id = res.headers.get("x-restate-id");
+  let parsed: unknown = text;
+  try {
+    parsed = text.length ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: print as text
+  }
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ status: res.status, invocationId: id, body: parsed }) + "\n");
+    return res.ok ? 0 : EXIT_FAILED;
+  }
+  if (res.ok) {
+    process.stdout.write((typeof parsed === "string" ? parsed : JSON.stringify(parsed, null, 2)) + "\n");
+    if (id) process.stderr.write(`invocation: ${id}\n`);
+    return 0;
+  }
+  const err = (parsed ?? {}) as { code?: number; message?: string; source?: string };
+  process.stderr.write(`failed: [${err.code ?? res.status}] ${err.message ?? text}\n`);
+  if (id) process.stderr.write(`invocation: ${id}\n`);
+  return EXIT_FAILED;
+}
+
+function readInput(input: string | undefined): string | undefined {
+  if (input === undefined) return undefined;
+  let text = input;
+  if (input.startsWith("@")) {
+    try {
+      text = readFileSync(input === "@-" ? 0 : input.slice(1), "utf8");
+    } catch (e) {
+      throw new UserError("BAD_INPUT", `cannot read ${input.slice(1)}: ${(e as Error).message}`, "pass JSON inline, @file.json, or @- for stdin");
+    }
+  }
+  try {
+    JSON.parse(text);
+  } catch (e) {
+    throw new UserError("BAD_INPUT", `the input is not valid JSON: ${(e as Error).message}`, `quote it for the shell, e.g. '{"productId":"p1"}'`);
+  }
+  return text;
+}

@@ -1,0 +1,55 @@
+/** `restate-dev up [dir]`: bundle the project and serve it until Ctrl-C. */
+import { startRuntime } from "../../runtime/runtime.js";
+import { UserError } from "../../runtime/errors.js";
+
+export interface UpOptions {
+  dir?: string;
+  entry?: string;
+  ingressPort?: string;
+  adminPort?: string;
+}
+
+export function parsePort(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UserError("BAD_PORT", `${flag} must be a port number (0-65535), got '${v}'`, `for example ${flag} 8080`);
+  return n;
+}
+
+export async function up(dirArg: string | undefined, opts: UpOptions): Promise<void> {
+  const projectDir = opts.dir ?? dirArg ?? ".";
+  const ingressPort = parsePort(opts.ingressPort, "--ingress-port");
+  const adminPort = parsePort(opts.adminPort, "--admin-port");
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const runtime = await startRuntime({
+    projectDir,
+    ...(opts.entry !== undefined ? { entry: opts.entry } : {}),
+    ...(ingressPort !== undefined ? { ingressPort } : {}),
+    ...(adminPort !== undefined ? { adminPort } : {}),
+    log,
+  });
+  const names = runtime.services.map((s) => `${s.name} (${s.handlers.map((h) => h.name).join(", ")})`);
+  log(`services: ${names.join("; ")}`);
+  log(`ingress: ${runtime.ingressUrl}`);
+  log(`admin:   ${runtime.adminUrl}`);
+  log(`ready: try  curl -X POST ${runtime.ingressUrl}/${exampleTarget(runtime.services)} -H 'content-type: application/json' -d '{}'`);
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log(`${signal}: stopping; unfinished invocations resume at the next 'restate-dev up'`);
+      void runtime.stop().then(resolve);
+    };
+    process.once("SIGINT", () => shutdown("SIGINT"));
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+  });
+}
+
+function exampleTarget(services: Array<{ name: string; ty: string; handlers: Array<{ name: string }> }>): string {
+  const s = services[0];
+  if (!s) return "";
+  const h = s.handlers[0]?.name ?? "handler";
+  return s.ty === "SERVICE" ? `${s.name}/${h}` : `${s.name}/my-key/${h}`;
+}

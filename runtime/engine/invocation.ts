@@ -1,0 +1,86 @@
+/** The engine's in-memory view of an invocation that has not completed yet. */
+import type { JournalEntry } from "../../sdk/worker/protocol.js";
+import type { InvocationRow } from "../storage/queries.js";
+import { entryFromRow, toBytes, type EntryRow } from "../storage/codec.js";
+
+export type InvocationStatus = "pending" | "scheduled" | "ready" | "running" | "suspended" | "backing-off" | "paused" | "completed";
+
+export type ServiceType = "service" | "virtual_object" | "workflow";
+export type HandlerType = "exclusive" | "shared" | "workflow";
+
+export interface AttemptRef {
+  aid: number;
+  workerId: number;
+  startedAt: number;
+}
+
+export interface ActiveInvocation {
+  id: string;
+  service: string;
+  handler: string;
+  key: string | undefined;
+  serviceType: ServiceType;
+  handlerType: HandlerType | undefined;
+  status: InvocationStatus;
+  input: Uint8Array;
+  headers: Array<[string, string]>;
+  idempotencyKey: string | undefined;
+  seed: string;
+  parent: { id: string; index: number | undefined } | undefined;
+  journal: Map<number, JournalEntry>;
+  /** Failed attempts so far. */
+  retryCount: number;
+  nextRetryAt: number | undefined;
+  scheduledAt: number | undefined;
+  inboxSeq: number | undefined;
+  createdAt: number;
+  attempt: AttemptRef | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** For ctx.run retry policies: failures since the last new journal entry. */
+  retriesSinceEntry: number;
+  lastEntryAt: number;
+  lastFailure: string | undefined;
+}
+
+/** Exclusive handlers of objects and workflow runs hold the key's lock. */
+export function holdsLock(inv: Pick<ActiveInvocation, "key" | "handlerType">): boolean {
+  return inv.key !== undefined && (inv.handlerType === "exclusive" || inv.handlerType === "workflow");
+}
+
+export function lockKey(service: string, key: string): string {
+  return `${service}\u0000${key}`;
+}
+
+export function fromRow(row: InvocationRow, entries: EntryRow[]): ActiveInvocation {
+  const journal = new Map<number, JournalEntry>();
+  for (const r of entries) journal.set(r.idx, entryFromRow(r));
+  return {
+    id: row.id,
+    service: row.service,
+    handler: row.handler,
+    key: row.key ?? undefined,
+    serviceType: row.service_type as ServiceType,
+    handlerType: (row.handler_type ?? undefined) as HandlerType | undefined,
+    status: row.status as InvocationStatus,
+    input: toBytes(row.input),
+    headers: JSON.parse(row.headers) as Array<[string, string]>,
+    idempotencyKey: row.idempotency_key ?? undefined,
+    seed: row.seed,
+    parent: row.invoked_by_id ? { id: row.invoked_by_id, index: row.invoked_by_index ?? undefined } : undefined,
+    journal,
+    retryCount: row.retry_count,
+    nextRetryAt: row.next_retry_at ?? undefined,
+    scheduledAt: row.scheduled_at ?? undefined,
+    inboxSeq: row.inbox_seq ?? undefined,
+    createdAt: row.created_at,
+    attempt: undefined,
+    timer: undefined,
+    retriesSinceEntry: 0,
+    lastEntryAt: row.modified_at,
+    lastFailure: row.last_failure ?? undefined,
+  };
+}
+
+export function describeTarget(inv: Pick<ActiveInvocation, "service" | "handler" | "key">): string {
+  return inv.key !== undefined ? `${inv.service}/${inv.key}/${inv.handler}` : `${inv.service}/${inv.handler}`;
+}

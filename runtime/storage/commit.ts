@@ -1,0 +1,78 @@
+/**
+ * Group commit: writes from every invocation that arrive within one turn of the
+ * event loop are applied in one transaction, so they share one fsync. A write's
+ * callback runs only after its transaction is durable; writes commit in the
+ * order they were enqueued.
+ */
+import type { Db } from "./db.js";
+
+type Write = () => void;
+type Durable = () => void;
+
+export class GroupCommit {
+  private writes: Write[] = [];
+  private callbacks: Durable[] = [];
+  private scheduled = false;
+  private failed: Error | undefined;
+  /** Transactions committed and writes applied, for the bench and tests. */
+  readonly stats = { commits: 0, writes: 0 };
+
+  constructor(
+    private readonly db: Db,
+    private readonly onFatal: (e: Error) => void,
+  ) {}
+
+  /** Queues a write; `onDurable` runs once it is committed. */
+  enqueue(write: Write, onDurable?: Durable): void {
+    if (this.failed) throw this.failed;
+    this.writes.push(write);
+    if (onDurable) this.callbacks.push(onDurable);
+    this.schedule();
+  }
+
+  /** Runs `cb` after everything queued so far is durable. */
+  afterDurable(cb: Durable): void {
+    if (this.writes.length === 0 && !this.scheduled) {
+      queueMicrotask(cb);
+      return;
+    }
+    this.callbacks.push(cb);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.writes.length === 0 && this.callbacks.length === 0) return;
+    const writes = this.writes;
+    const callbacks = this.callbacks;
+    this.writes = [];
+    this.callbacks = [];
+    if (writes.length > 0) {
+      try {
+        this.db.transaction(() => {
+          for (const w of writes) w();
+        })();
+      } catch (e) {
+        // The in-memory engine state no longer matches the disk: stop rather than
+        // acknowledge anything else. A restart recovers from what was committed.
+        this.failed = e instanceof Error ? e : new Error(String(e));
+        this.onFatal(this.failed);
+        return;
+      }
+      this.stats.commits++;
+      this.stats.writes += writes.length;
+    }
+    for (const cb of callbacks) cb();
+  };
+
+  /** Commits what is queued now, synchronously (shutdown). */
+  drain(): void {
+    this.flush();
+  }
+}

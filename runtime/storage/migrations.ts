@@ -1,0 +1,86 @@
+/**
+ * Numbered schema migrations. Each runs once, in its own transaction, and is
+ * recorded in schema_migrations. Append new ones; never edit an applied one.
+ */
+export const migrations: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: "initial",
+    sql: `
+CREATE TABLE invocations (
+  id              TEXT PRIMARY KEY,
+  service         TEXT NOT NULL,
+  handler         TEXT NOT NULL,
+  -- NULL for plain services
+  key             TEXT,
+  service_type    TEXT NOT NULL,           -- service | virtual_object | workflow
+  handler_type    TEXT,                    -- exclusive | shared | workflow (keyed services)
+  status          TEXT NOT NULL,           -- pending | scheduled | ready | running | suspended | backing-off | paused | completed
+  input           BLOB NOT NULL,
+  headers         TEXT NOT NULL DEFAULT '[]',
+  idempotency_key TEXT,
+  seed            TEXT NOT NULL,
+  invoked_by_id   TEXT,                    -- parent invocation (calls and sends from handlers)
+  invoked_by_index INTEGER,                -- the parent's Call entry, to deliver the result
+  inbox_seq       INTEGER,                 -- arrival order of exclusive calls on a key
+  retry_count     INTEGER NOT NULL DEFAULT 0,
+  next_retry_at   INTEGER,
+  scheduled_at    INTEGER,                 -- delayed sends: when due
+  last_failure    TEXT,                    -- JSON: code, message, stack, related entry
+  result_kind     TEXT,                    -- value | failure, once completed
+  result          BLOB,
+  created_at      INTEGER NOT NULL,
+  modified_at     INTEGER NOT NULL,
+  running_at      INTEGER,
+  completed_at    INTEGER
+);
+CREATE INDEX invocations_unfinished ON invocations(status) WHERE status <> 'completed';
+CREATE INDEX invocations_target ON invocations(service, key, handler);
+
+CREATE TABLE journal (
+  invocation_id TEXT NOT NULL,
+  idx           INTEGER NOT NULL,
+  type          TEXT NOT NULL,
+  name          TEXT,
+  value         BLOB,                      -- command payload (state value, call input)
+  params        TEXT,                      -- JSON: call target, state keys, wake-up time
+  result_kind   TEXT,                      -- value | failure when completed
+  result        BLOB,
+  created_at    INTEGER NOT NULL,
+  completed_at  INTEGER,
+  PRIMARY KEY (invocation_id, idx)
+) WITHOUT ROWID;
+
+CREATE TABLE state (
+  service TEXT NOT NULL,
+  key     TEXT NOT NULL,
+  name    TEXT NOT NULL,
+  value   BLOB NOT NULL,
+  PRIMARY KEY (service, key, name)
+) WITHOUT ROWID;
+
+CREATE TABLE idempotency (
+  service         TEXT NOT NULL,
+  key             TEXT NOT NULL,           -- '' for plain services
+  handler         TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  invocation_id   TEXT NOT NULL,
+  expires_at      INTEGER,                 -- set when the invocation completes
+  PRIMARY KEY (service, key, handler, idempotency_key)
+) WITHOUT ROWID;
+
+CREATE TABLE attempt_failures (
+  invocation_id TEXT NOT NULL,
+  attempt       INTEGER NOT NULL,
+  at            INTEGER NOT NULL,
+  code          INTEGER NOT NULL,
+  message       TEXT NOT NULL,
+  stack         TEXT,
+  related_index INTEGER,
+  related_type  TEXT,
+  related_name  TEXT,
+  PRIMARY KEY (invocation_id, attempt)
+) WITHOUT ROWID;
+`,
+  },
+];

@@ -1,0 +1,145 @@
+/**
+ * The contract of the context handed to handlers, mirroring
+ * `@restatedev/restate-sdk` 1.17. Every method that talks to the runtime is
+ * journaled: on a retry the handler is replayed and journaled results are
+ * returned without running anything again.
+ */
+import type { Duration } from "./duration.js";
+import type { RestatePromise } from "./promise.js";
+import type { Serde } from "./serde.js";
+import type { Client, SendClient, ServiceDefinitionFrom, VirtualObjectDefinitionFrom, WorkflowDefinitionFrom } from "./types.js";
+import type { TerminalError } from "./errors.js";
+
+export interface Rand {
+  /** A deterministic number in [0, 1): the same on every replay of this invocation. */
+  random(): number;
+  /** A deterministic UUID v4 string. */
+  uuidv4(): string;
+}
+
+export interface ContextDate {
+  /** Journaled Date.now(): replays return the recorded value. */
+  now(): Promise<number>;
+  /** Journaled date as an ISO string. */
+  toJSON(): Promise<string>;
+}
+
+export interface RunOptions<T> {
+  serde?: Serde<T>;
+  /** Attempts of this step (including the first) before it fails with a TerminalError. */
+  maxRetryAttempts?: number;
+  /** Total time spent retrying this step before it fails with a TerminalError. */
+  maxRetryDuration?: Duration | number;
+  /** Default 50 ms. */
+  initialRetryInterval?: Duration | number;
+  /** Default 10 s. */
+  maxRetryInterval?: Duration | number;
+  /** Default 2. */
+  retryIntervalFactor?: number;
+}
+
+export type RunAction<T> = (() => Promise<T>) | (() => T);
+
+export interface Target {
+  service: string;
+  handler: string;
+  key?: string;
+  toString(): string;
+}
+
+export type InvocationId = string;
+
+export interface Request {
+  readonly target: Target;
+  readonly id: InvocationId;
+  readonly headers: ReadonlyMap<string, string>;
+  readonly attemptHeaders: ReadonlyMap<string, string | string[] | undefined>;
+  readonly body: Uint8Array;
+  readonly extraArgs: unknown[];
+  readonly idempotencyKey?: string;
+  readonly attemptCompletedSignal: AbortSignal;
+}
+
+export interface InvocationHandle {
+  readonly invocationId: Promise<InvocationId>;
+}
+
+export type InvocationPromise<T> = RestatePromise<T> & InvocationHandle;
+
+export interface Context {
+  readonly rand: Rand;
+  readonly date: ContextDate;
+  /** Like the global console, but silent while the handler is replaying. */
+  readonly console: Console;
+
+  request(): Request;
+
+  /** Runs a side effect once and journals its result; replays return the result without running it. */
+  run<T>(action: RunAction<T>): RestatePromise<T>;
+  run<T>(name: string, action: RunAction<T>): RestatePromise<T>;
+  run<T>(name: string, action: RunAction<T>, options: RunOptions<T>): RestatePromise<T>;
+
+  serviceClient<D>(service: ServiceDefinitionFrom<D>): Client<D>;
+  objectClient<D>(object: VirtualObjectDefinitionFrom<D>, key: string): Client<D>;
+  workflowClient<D>(workflow: WorkflowDefinitionFrom<D>, key: string): Client<D>;
+  serviceSendClient<D>(service: ServiceDefinitionFrom<D>): SendClient<D>;
+  objectSendClient<D>(object: VirtualObjectDefinitionFrom<D>, key: string): SendClient<D>;
+  workflowSendClient<D>(workflow: WorkflowDefinitionFrom<D>, key: string): SendClient<D>;
+
+  genericCall<REQ = Uint8Array, RES = Uint8Array>(call: GenericCall<REQ, RES>): InvocationPromise<RES>;
+  genericSend<REQ = Uint8Array>(send: GenericSend<REQ>): InvocationHandle;
+
+  sleep(duration: Duration | number, name?: string): RestatePromise<void>;
+}
+
+export interface GenericCall<REQ, RES> {
+  service: string;
+  method: string;
+  parameter: REQ;
+  key?: string;
+  headers?: Record<string, string>;
+  inputSerde?: Serde<REQ>;
+  outputSerde?: Serde<RES>;
+  idempotencyKey?: string;
+  name?: string;
+}
+
+export interface GenericSend<REQ> extends Omit<GenericCall<REQ, unknown>, "outputSerde"> {
+  delay?: Duration | number;
+}
+
+type StateKey<TState> = TState extends Record<string, unknown> ? keyof TState & string : string;
+type StateValue<TState, K, T> = TState extends Record<string, unknown> ? (K extends keyof TState ? TState[K] : T) : T;
+
+export interface KeyValueStore<TState = unknown> {
+  get<T = unknown, K extends StateKey<TState> = StateKey<TState>>(name: K, serde?: Serde<StateValue<TState, K, T>>): Promise<StateValue<TState, K, T> | null>;
+  stateKeys(): Promise<string[]>;
+  set<T = unknown, K extends StateKey<TState> = StateKey<TState>>(name: K, value: StateValue<TState, K, T>, serde?: Serde<StateValue<TState, K, T>>): void;
+  clear<K extends StateKey<TState>>(name: K): void;
+  clearAll(): void;
+}
+
+export interface ObjectSharedContext<TState = unknown> extends Context {
+  readonly key: string;
+  get<T = unknown, K extends StateKey<TState> = StateKey<TState>>(name: K, serde?: Serde<StateValue<TState, K, T>>): Promise<StateValue<TState, K, T> | null>;
+  stateKeys(): Promise<string[]>;
+}
+
+export interface ObjectContext<TState = unknown> extends Context, KeyValueStore<TState> {
+  readonly key: string;
+}
+
+export interface DurablePromise<T> extends Promise<T> {
+  peek(): Promise<T | undefined>;
+  resolve(value?: T): Promise<void>;
+  reject(errorMsg: string): Promise<void>;
+  get(): RestatePromise<T>;
+}
+
+export interface WorkflowSharedContext<TState = unknown> extends ObjectSharedContext<TState> {
+  promise<T = void>(name: string, serde?: Serde<T>): DurablePromise<T>;
+}
+
+export interface WorkflowContext<TState = unknown> extends WorkflowSharedContext<TState>, ObjectContext<TState> {}
+
+export type RejectReason = string | TerminalError;

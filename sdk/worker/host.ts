@@ -1,0 +1,81 @@
+/**
+ * Entry point of a worker process: loads the user's bundle, reports its
+ * services, and runs the attempts the runtime sends. A crash here costs the
+ * runtime only retries.
+ */
+import { pathToFileURL } from "node:url";
+import { setServeHook } from "../endpoint.js";
+import { Attempt } from "../context_impl.js";
+import { BatchingSender } from "./channel.js";
+import { HandlerRegistry } from "./registry.js";
+import type { FromWorker, ToWorker } from "./protocol.js";
+
+const bundle = process.argv[2];
+if (!bundle || !process.send) {
+  console.error("restate-dev worker: started without a bundle or an IPC channel; the runtime starts workers itself.");
+  process.exit(2);
+}
+
+const out = new BatchingSender<FromWorker>((batch) => process.send!(batch));
+const attempts = new Map<number, Attempt>();
+let registry: HandlerRegistry | undefined;
+
+// The runtime is gone (it exited or was killed): stop at once, so no side effect
+// of this process can race with a new runtime's worker.
+process.on("disconnect", () => process.exit(0));
+process.on("unhandledRejection", (reason) => {
+  console.error("restate-dev worker: unhandled promise rejection in user code:", reason);
+});
+
+setServeHook((definitions, defaults) => {
+  if (registry) throw new Error("the services are already bound: call listen()/serve() once");
+  registry = new HandlerRegistry(definitions, defaults);
+});
+
+process.on("message", (batch: ToWorker[]) => {
+  for (const msg of batch) handle(msg);
+});
+
+function handle(msg: ToWorker): void {
+  switch (msg.t) {
+    case "start": {
+      const handler = registry?.get(msg.target.service, msg.target.handler);
+      if (!handler) {
+        out.send({ t: "error", aid: msg.aid, code: 404, message: `handler ${msg.target.service}/${msg.target.handler} is not in this build` });
+        return;
+      }
+      const attempt = new Attempt(msg, handler, (m) => {
+        if (m.t === "output" || m.t === "error") attempts.delete(msg.aid);
+        out.send(m);
+      });
+      attempts.set(msg.aid, attempt);
+      void attempt.execute();
+      return;
+    }
+    case "notify":
+      attempts.get(msg.aid)?.notify(msg);
+      return;
+    case "abort":
+      attempts.get(msg.aid)?.close();
+      attempts.delete(msg.aid);
+      return;
+  }
+}
+
+try {
+  await import(pathToFileURL(bundle).href);
+  // listen() may be called after an await at the top of the entry; give it a turn.
+  await new Promise((r) => setImmediate(r));
+  if (!registry) {
+    out.send({
+      t: "loadError",
+      message:
+        "the entry file bound no services: end it with restate.endpoint().bind(myService).listen() or restate.serve({ services: [myService] })",
+    });
+  } else {
+    out.send({ t: "ready", services: registry.manifest });
+  }
+} catch (e) {
+  const err = e instanceof Error ? e : new Error(String(e));
+  out.send({ t: "loadError", message: err.message, ...(err.stack ? { stack: err.stack } : {}) });
+}

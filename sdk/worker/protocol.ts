@@ -1,0 +1,173 @@
+/**
+ * Messages between the runtime and a worker process (the process that runs user
+ * code). The SDK side lives in this folder; the runtime imports only these types.
+ *
+ * Journal model: entry 0 is the invocation's input (implicit, carried by `start`);
+ * every context command the handler issues gets the next index. Commands that
+ * need an answer from the runtime (a durable ctx.run result, a call's invocation
+ * id and result) get `notify` messages addressed by entry index.
+ */
+
+/** The outcome of a completable entry or of an invocation. */
+export type Result =
+  | { kind: "value"; value: Uint8Array }
+  | { kind: "failure"; code: number; message: string; metadata?: Record<string, string> };
+
+export type EntryType =
+  | "GetState"
+  | "GetStateKeys"
+  | "SetState"
+  | "ClearState"
+  | "ClearAllState"
+  | "Run"
+  | "Call"
+  | "OneWayCall"
+  | "Sleep";
+
+/** Parameters of a call or send, as journaled. */
+export interface CallTarget {
+  service: string;
+  handler: string;
+  key?: string;
+  /** Filled in by the runtime: the callee's invocation id. */
+  invocationId?: string;
+  idempotencyKey?: string;
+  headers?: Array<[string, string]>;
+  /** Absolute time (ms since epoch) a delayed send is due. */
+  invokeAt?: number;
+}
+
+export interface JournalEntry {
+  index: number;
+  type: EntryType;
+  /** State key for state commands, run name for Run, "svc/handler" for calls. */
+  name?: string;
+  /** Command payload: state value set, call input. */
+  value?: Uint8Array;
+  target?: CallTarget;
+  /** Present once the entry is completed (Run, GetState value, Call result). */
+  result?: Result;
+  /** GetStateKeys result. */
+  keys?: string[];
+  /** Sleep: absolute wake-up time, ms since epoch. */
+  wakeUpAt?: number;
+}
+
+export interface InvocationTarget {
+  service: string;
+  handler: string;
+  key?: string;
+}
+
+export interface StartAttempt {
+  t: "start";
+  /** Attempt id: unique within the runtime process, stale ones are ignored. */
+  aid: number;
+  invocationId: string;
+  target: InvocationTarget;
+  input: Uint8Array;
+  headers: Array<[string, string]>;
+  idempotencyKey?: string;
+  journal: JournalEntry[];
+  /** Eager state of the object key (null for services). */
+  state: Array<[string, Uint8Array]> | null;
+  seed: string;
+  /** Failed attempts since the last journal entry was stored (ctx.run retry policies use it). */
+  retryCountSinceLastStoredEntry: number;
+  durationSinceLastStoredEntry: number;
+}
+
+export interface Notify {
+  t: "notify";
+  aid: number;
+  index: number;
+  /** "ack": a run's result is durable; "invocationId": a call's child id; "result": a call's result. */
+  what: "ack" | "invocationId" | "result";
+  invocationId?: string;
+  result?: Result;
+}
+
+export interface AbortAttempt {
+  t: "abort";
+  aid: number;
+}
+
+export type ToWorker = StartAttempt | Notify | AbortAttempt;
+
+export interface HandlerManifest {
+  name: string;
+  /** For objects and workflows; services have none. */
+  ty?: "EXCLUSIVE" | "SHARED" | "WORKFLOW";
+  inputContentType?: string;
+  accept?: string;
+  outputContentType?: string;
+  options: HandlerOptionsManifest;
+}
+
+export interface RetryPolicyManifest {
+  maxAttempts?: number;
+  onMaxAttempts?: "pause" | "kill";
+  initialInterval?: number;
+  maxInterval?: number;
+  exponentiationFactor?: number;
+}
+
+export interface HandlerOptionsManifest {
+  retryPolicy?: RetryPolicyManifest;
+  ingressPrivate?: boolean;
+  inactivityTimeout?: number;
+  abortTimeout?: number;
+  idempotencyRetention?: number;
+  journalRetention?: number;
+  workflowRetention?: number;
+  enableLazyState?: boolean;
+  description?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface ServiceManifest {
+  name: string;
+  ty: "SERVICE" | "VIRTUAL_OBJECT" | "WORKFLOW";
+  handlers: HandlerManifest[];
+  options: HandlerOptionsManifest;
+}
+
+export interface WorkerReady {
+  t: "ready";
+  services: ServiceManifest[];
+}
+
+export interface WorkerLoadError {
+  t: "loadError";
+  message: string;
+  stack?: string;
+}
+
+export interface Command {
+  t: "command";
+  aid: number;
+  entry: JournalEntry;
+}
+
+export interface Output {
+  t: "output";
+  aid: number;
+  result: Result;
+}
+
+export interface AttemptError {
+  t: "error";
+  aid: number;
+  code: number;
+  message: string;
+  stack?: string;
+  relatedIndex?: number;
+  relatedName?: string;
+  relatedType?: string;
+  /** Set by RetryableError.retryAfter or a ctx.run retry policy. */
+  nextRetryDelayMs?: number;
+  /** Set by PauseError, or a run whose retries are exhausted with onMaxAttempts pause. */
+  pause?: boolean;
+}
+
+export type FromWorker = WorkerReady | WorkerLoadError | Command | Output | AttemptError;
