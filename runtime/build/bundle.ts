@@ -3,7 +3,7 @@
  * and `restate-dev/sdk` resolve to this package's SDK, left external so the
  * bundle and the worker share one SDK instance.
  */
-import { build, type Message, type Plugin } from "esbuild";
+import { build, stop, type Message, type Plugin } from "esbuild";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,6 +74,9 @@ export async function bundle(entry: string, outdir: string): Promise<BuildResult
     const errors = (e as { errors?: Message[] }).errors;
     if (errors?.length) throw new BuildError(formatMessages(errors), "BUILD_FAILED", "fix the error above; the last good build keeps serving");
     throw e;
+  } finally {
+    // esbuild keeps a service process alive between builds; a one-off build needs none.
+    await stop();
   }
   return { outfile, millis: performance.now() - started };
 }

@@ -86,6 +86,13 @@ export class Engine {
   private readonly idempotency = new Map<string, string>();
   private readonly waiters = new Map<string, Array<(c: Completion) => void>>();
   private readonly sleepTimers = new Map<string, NodeJS.Timeout>();
+  /**
+   * State of keys whose exclusive handlers are active, including writes not yet
+   * committed: the next exclusive invocation on a key starts as soon as the
+   * previous one returns, without waiting for its commit. Shared handlers read
+   * committed state from SQLite instead.
+   */
+  private readonly stateCache = new Map<string, Map<string, Uint8Array>>();
   private readonly workers = new Map<number, WorkerProcess>();
   private worker: WorkerProcess | undefined;
   private nextAid = 1;
@@ -292,6 +299,13 @@ export class Engine {
     if (lock.holder === undefined && lock.queue.length === 0) this.locks.delete(k);
   }
 
+  /** Once a key's writes are durable and nobody holds it, SQLite is its truth again. */
+  private evictState(inv: ActiveInvocation): void {
+    if (inv.key === undefined) return;
+    const k = lockKey(inv.service, inv.key);
+    if (!this.locks.has(k)) this.stateCache.delete(k);
+  }
+
   private promoteNext(lock: KeyLock): void {
     while (lock.queue.length > 0) {
       const next = this.active.get(lock.queue.shift()!);
@@ -320,7 +334,7 @@ export class Engine {
     this.commit.enqueue(() => this.q.setRunning(inv.id, now));
     let state: Array<[string, Uint8Array]> | null = null;
     if (inv.key !== undefined && inv.serviceType !== "service") {
-      state = this.q.loadState(inv.service, inv.key).map((r) => [r.name, toBytes(r.value)]);
+      state = holdsLock(inv) ? [...this.cachedState(inv).entries()] : this.loadState(inv);
     }
     worker.send({
       t: "start",
@@ -336,6 +350,20 @@ export class Engine {
       retryCountSinceLastStoredEntry: inv.retriesSinceEntry,
       durationSinceLastStoredEntry: now - inv.lastEntryAt,
     });
+  }
+
+  private loadState(inv: ActiveInvocation): Array<[string, Uint8Array]> {
+    return this.q.loadState(inv.service, inv.key!).map((r) => [r.name, toBytes(r.value)]);
+  }
+
+  private cachedState(inv: ActiveInvocation): Map<string, Uint8Array> {
+    const k = lockKey(inv.service, inv.key!);
+    let state = this.stateCache.get(k);
+    if (!state) {
+      state = new Map(this.loadState(inv));
+      this.stateCache.set(k, state);
+    }
+    return state;
   }
 
   private endAttempt(inv: ActiveInvocation): void {
@@ -389,18 +417,21 @@ export class Engine {
         this.commit.enqueue(() => q.insertEntry(id, entry, now, true));
         return;
       case "SetState":
+        this.cachedState(inv).set(entry.name!, entry.value!);
         this.commit.enqueue(() => {
           q.insertEntry(id, entry, now, true);
           q.setState(inv.service, inv.key!, entry.name!, entry.value!);
         });
         return;
       case "ClearState":
+        this.cachedState(inv).delete(entry.name!);
         this.commit.enqueue(() => {
           q.insertEntry(id, entry, now, true);
           q.clearState(inv.service, inv.key!, entry.name!);
         });
         return;
       case "ClearAllState":
+        this.cachedState(inv).clear();
         this.commit.enqueue(() => {
           q.insertEntry(id, entry, now, true);
           q.clearAllState(inv.service, inv.key!);
@@ -617,6 +648,9 @@ export class Engine {
     const parent = inv.parent;
     const parentEntry = parent?.index !== undefined ? this.active.get(parent.id)?.journal.get(parent.index) : undefined;
     if (parentEntry && !parentEntry.result) parentEntry.result = result;
+    // The next exclusive invocation of the key may start now: its state comes from
+    // the cache, and its writes commit after this completion.
+    this.releaseLock(inv);
     this.commit.enqueue(
       () => {
         this.q.complete(inv.id, result, now);
@@ -626,7 +660,7 @@ export class Engine {
       },
       () => {
         this.active.delete(inv.id);
-        this.releaseLock(inv);
+        this.evictState(inv);
         const completion: Completion = { id: inv.id, result, completedAt: now, idempotencyExpiresAt: expiresAt };
         const list = this.waiters.get(inv.id);
         this.waiters.delete(inv.id);

@@ -27,12 +27,22 @@ export interface UpOptions {
   timeoutMs?: number;
 }
 
+const started = new Set<ChildProcess>();
+
+/** Kills every runtime a test started and did not stop (a failed assertion skips its cleanup). */
+export function killAllRuntimes(): void {
+  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+  started.clear();
+}
+
 export async function startUp(dir: string, opts: UpOptions = {}): Promise<UpProcess> {
   const info = join(dir, ".restate-dev", "runtime.json");
   const proc = spawn(process.execPath, [CLI, "up", dir, "--ingress-port", "0", "--admin-port", "0", ...(opts.args ?? [])], {
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  started.add(proc);
+  proc.on("exit", () => started.delete(proc));
   let out = "";
   proc.stdout!.on("data", (d) => (out += d));
   proc.stderr!.on("data", (d) => (out += d));
