@@ -19,6 +19,7 @@ program
   .option("--entry <file>", "entry file binding the services (default: src/index.ts)")
   .option("--ingress-port <port>", "ingress port", "8080")
   .option("--admin-port <port>", "admin API port", "9070")
+  .option("--max-body-size <size>", "largest request body the ingress accepts (413 above it), e.g. 512kb", "10mb")
   .addHelpText(
     "after",
     `

@@ -118,6 +118,13 @@ function expectError(r: { status: number; headers: Headers; json: any }, status:
   expect(r.headers.get("x-restate-error-source")).toBe(source);
 }
 
+/** Restate prints idempotency-expires as RFC 3339 with a `+00:00` offset. */
+function expectExpiresInADay(r: { headers: Headers }) {
+  const v = r.headers.get("idempotency-expires");
+  expect(v).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$/);
+  expectIsoNear(v, Date.now() + DAY, 60_000);
+}
+
 function expectIsoNear(value: string | null, expectedMs: number, toleranceMs: number) {
   expect(value).not.toBeNull();
   expect(Math.abs(Date.parse(value!) - expectedMs)).toBeLessThan(toleranceMs);
@@ -244,7 +251,7 @@ describe("idempotency-key", () => {
     expect(dup.json).toEqual({ runs: 1, by: 1 });
     expect(dup.headers.get("content-type")).toBe("application/json");
     expect(dup.headers.get("x-restate-id")).toBe(first.headers.get("x-restate-id"));
-    expectIsoNear(dup.headers.get("idempotency-expires"), Date.now() + DAY, 60_000);
+    expectExpiresInADay(dup);
     expect(await runsOf(key)).toBe(1);
     // Another key is another invocation.
     const other = await call(base, `/Counter/${key}/bump`, 3, { headers: { "idempotency-key": "order-2" } });
@@ -260,6 +267,8 @@ describe("idempotency-key", () => {
     expect(new Set(rs.map((r) => JSON.stringify(r.json))).size).toBe(1);
     expect(rs[0]!.json.runs).toBe(1);
     expect(new Set(rs.map((r) => r.headers.get("x-restate-id"))).size).toBe(1);
+    // All were answered live, none from a stored result (measured on 1.7.12).
+    expect(rs.map((r) => r.headers.get("idempotency-expires"))).toEqual(Array(6).fill(null));
     expect(await runsOf(key)).toBe(1);
   });
 
@@ -283,6 +292,11 @@ describe("idempotency-key", () => {
     expect(dup.headers.get("x-restate-id")).toBe(first.json.invocationId);
     await call(base, `/restate/attach/${first.json.invocationId}`, undefined, { method: "GET" });
     expect(await runsOf(key)).toBe(1);
+    // A call with the same key after completion is served the stored result.
+    const callDup = await call(base, `/Counter/${key}/bump`, 1, { headers });
+    expect(callDup.json).toEqual({ runs: 1, by: 1 });
+    expect(callDup.headers.get("x-restate-id")).toBe(first.json.invocationId);
+    expectExpiresInADay(callDup);
   });
 });
 
@@ -295,7 +309,7 @@ describe("attach and output", () => {
       expect({ path, status: r.status, body: r.json }).toEqual({ path, status: 200, body: "Hello Fay!" });
       expect(r.headers.get("x-restate-id")).toBe(id);
       expect(r.headers.get("content-type")).toBe("application/json");
-      expectIsoNear(r.headers.get("idempotency-expires"), Date.now() + DAY, 60_000);
+      expectExpiresInADay(r);
     }
   });
 
@@ -313,14 +327,20 @@ describe("attach and output", () => {
     for (const path of [`/restate/invocation/${id}/output`, `/restate/output/${id}`]) {
       const r = await raw(path, { method: "GET" });
       expectError(r, 470, "the invocation exists but has not completed yet", "ingress");
-      expect(r.statusText).toBe("");
+      // Restate 1.7.12 sends the status line `HTTP/1.1 470 <none>` and no x-restate-id.
+      expect(r.statusText).toBe("<none>");
+      expect(r.headers.get("x-restate-id")).toBeNull();
     }
     const attached = await call(base, `/restate/invocation/${id}/attach`, undefined, { method: "GET" });
     expect(attached.status).toBe(200);
     expect(attached.json).toBe("slept 1200");
+    expect(attached.headers.get("x-restate-id")).toBe(id);
+    // Answered live: not from a stored result.
+    expect(attached.headers.get("idempotency-expires")).toBeNull();
     const output = await call(base, `/restate/output/${id}`, undefined, { method: "GET" });
     expect(output.status).toBe(200);
     expect(output.json).toBe("slept 1200");
+    expectExpiresInADay(output);
   });
 
   it("a malformed id → 400 bad invocation id", async () => {
@@ -329,13 +349,19 @@ describe("attach and output", () => {
     }
   });
 
-  it("an unknown well-formed id → 404", async () => {
+  it("an unknown well-formed id → 404: attach from the invocation side, output from the ingress", async () => {
     const real = (await call(base, "/Greeter/greet", JSON.stringify("x"))).headers.get("x-restate-id")!;
     const unknown = real.slice(0, -1) + (real.endsWith("A") ? "B" : "A");
     for (const path of [`/restate/invocation/${unknown}/attach`, `/restate/attach/${unknown}`]) {
-      expectError(await call(base, path, undefined, { method: "GET" }), 404, "not found", "invocation");
+      const r = await call(base, path, undefined, { method: "GET" });
+      expectError(r, 404, "not found", "invocation");
+      expect(r.headers.get("x-restate-id")).toBe(unknown);
     }
-    expect((await call(base, `/restate/output/${unknown}`, undefined, { method: "GET" })).status).toBe(404);
+    for (const path of [`/restate/invocation/${unknown}/output`, `/restate/output/${unknown}`]) {
+      const r = await call(base, path, undefined, { method: "GET" });
+      expectError(r, 404, "invocation not found", "ingress");
+      expect(r.headers.get("x-restate-id")).toBeNull();
+    }
   });
 
   it("POST to an attach URL → 405", async () => {
@@ -384,6 +410,12 @@ describe("errors", () => {
     );
   });
 
+  it("application/json with parameters is accepted", async () => {
+    const r = await call(base, "/Greeter/greet", JSON.stringify("Ida"), { headers: { "content-type": "application/json; charset=utf-8" } });
+    expect(r.status).toBe(200);
+    expect(r.json).toBe("Hello Ida!");
+  });
+
   it("a body without content-type → 400 Empty content-type; an empty body without one is accepted", async () => {
     expectError(await raw("/Greeter/greet", { body: new TextEncoder().encode('"Ada"') }), 400, "input validation error: Empty content-type", "ingress");
     const empty = await raw("/Greeter/greet");
@@ -426,11 +458,16 @@ describe("errors", () => {
   it.skip("a body over the limit → 413 (no CLI flag to lower the limit)", () => {});
 });
 
-describe("health", () => {
+describe("health and other routes", () => {
+  it("an unknown /restate/ route → 404 not found", async () => {
+    expectError(await call(base, "/restate/nothing", undefined, { method: "GET" }), 404, "not found", "ingress");
+  });
+
   it("GET /restate/health → 200 with the services", async () => {
     const r = await call(base, "/restate/health", undefined, { method: "GET" });
     expect(r.status).toBe(200);
-    expect(r.json.services).toEqual(expect.arrayContaining(["Greeter", "Counter"]));
+    expect(r.json).toEqual({ services: expect.arrayContaining(["Greeter", "Counter", "Internal"]) });
+    expect(r.json.services).toHaveLength(3);
   });
 });
 

@@ -7,6 +7,7 @@ export interface UpOptions {
   entry?: string;
   ingressPort?: string;
   adminPort?: string;
+  maxBodySize?: string;
 }
 
 export function parsePort(v: string | undefined, flag: string): number | undefined {
@@ -16,16 +17,27 @@ export function parsePort(v: string | undefined, flag: string): number | undefin
   return n;
 }
 
+/** Parses sizes like 1048576, 512kb, 10mb. */
+export function parseSize(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(v.trim());
+  if (!m) throw new UserError("BAD_SIZE", `${flag} must be a size like 1048576, 512kb or 10mb, got '${v}'`, `for example ${flag} 10mb`);
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? "b").toLowerCase() as "b"];
+  return Number(m[1]) * unit;
+}
+
 export async function up(dirArg: string | undefined, opts: UpOptions): Promise<void> {
   const projectDir = opts.dir ?? dirArg ?? ".";
   const ingressPort = parsePort(opts.ingressPort, "--ingress-port");
   const adminPort = parsePort(opts.adminPort, "--admin-port");
+  const maxBodyBytes = parseSize(opts.maxBodySize, "--max-body-size");
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const runtime = await startRuntime({
     projectDir,
     ...(opts.entry !== undefined ? { entry: opts.entry } : {}),
     ...(ingressPort !== undefined ? { ingressPort } : {}),
     ...(adminPort !== undefined ? { adminPort } : {}),
+    ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     log,
   });
   const names = runtime.services.map((s) => `${s.name} (${s.handlers.map((h) => h.name).join(", ")})`);

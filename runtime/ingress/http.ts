@@ -69,8 +69,8 @@ async function dispatch(handler: Handler, opts: ServeOptions, req: IncomingMessa
   if (res.destroyed) return;
   const body = typeof response.body === "string" ? encoder.encode(response.body) : (response.body ?? new Uint8Array(0));
   const headers: Record<string, string | number> = { ...(response.headers ?? {}), "content-length": body.byteLength };
-  // Restate answers 470 with no reason phrase.
-  res.writeHead(response.status, response.status === 470 ? "" : undefined, headers);
+  // Restate (hyper) answers 470, which has no standard reason phrase, with `HTTP/1.1 470 <none>`.
+  res.writeHead(response.status, response.status === 470 ? "<none>" : undefined, headers);
   res.end(body);
 }
 

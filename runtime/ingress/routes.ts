@@ -54,7 +54,7 @@ async function restateRoutes(engine: Engine, req: HttpRequest, s: string[]): Pro
     if (req.method !== "GET") return ingressError(405, "method not allowed", "ingress");
     return attachRoute(engine, decodeURIComponent(id), op);
   }
-  return ingressError(404, `no ingress route for ${req.method} ${req.path}`, "ingress");
+  return ingressError(404, "not found", "ingress");
 }
 
 function resolveTarget(engine: Engine, segments: string[], sendHint: boolean | undefined): Target | HttpResponse {
@@ -135,13 +135,15 @@ async function invokeRoute(engine: Engine, req: HttpRequest, segments: string[],
     if (accepted.executionTime !== undefined) body.executionTime = isoNanos(accepted.executionTime);
     return json(202, body, idHeader);
   }
+  // A duplicate of a finished invocation is served its stored result; one still running is answered live.
+  const stored = accepted.previouslyAccepted && engine.lookup(accepted.invocationId).state === "completed";
   const completion = await engine.awaitCompletion(accepted.invocationId);
-  return completionResponse(completion, t.handler, accepted.previouslyAccepted);
+  return completionResponse(completion, t.handler, stored);
 }
 
 function completionResponse(c: Completion, handler: HandlerManifest | undefined, stored: boolean): HttpResponse {
   const headers: Record<string, string> = { "x-restate-id": c.id };
-  if (stored && c.idempotencyExpiresAt !== undefined) headers["idempotency-expires"] = new Date(c.idempotencyExpiresAt).toISOString();
+  if (stored && c.idempotencyExpiresAt !== undefined) headers["idempotency-expires"] = rfc3339(c.idempotencyExpiresAt);
   if (c.result.kind === "failure") {
     const status = c.result.code >= 400 && c.result.code <= 599 ? c.result.code : 500;
     const body: Record<string, unknown> = { code: c.result.code, message: c.result.message };
@@ -158,12 +160,14 @@ function completionResponse(c: Completion, handler: HandlerManifest | undefined,
 async function attachRoute(engine: Engine, id: string, op: "attach" | "output"): Promise<HttpResponse> {
   if (!isInvocationId(id)) return ingressError(400, `bad invocation id '${id}': bad format`, "ingress");
   const found = engine.lookup(id);
-  if (found.state === "unknown") return ingressError(404, "not found", "invocation", { "x-restate-id": id });
-  if (found.state === "running" && op === "output") {
-    return ingressError(470, "the invocation exists but has not completed yet", "ingress", { "x-restate-id": id });
+  if (found.state === "unknown") {
+    return op === "attach"
+      ? ingressError(404, "not found", "invocation", { "x-restate-id": id })
+      : ingressError(404, "invocation not found", "ingress");
   }
-  const completion = found.state === "completed" ? found.completion : await engine.awaitCompletion(id);
-  return completionResponse(completion, undefined, true);
+  if (found.state === "completed") return completionResponse(found.completion, undefined, true);
+  if (op === "output") return ingressError(470, "the invocation exists but has not completed yet", "ingress");
+  return completionResponse(await engine.awaitCompletion(id), undefined, false);
 }
 
 function mediaType(v: string): string {
@@ -187,6 +191,11 @@ function checkContentType(req: HttpRequest, handler: HandlerManifest): string | 
   if (!ct) return "input validation error: Empty content-type";
   if (!matches(mediaType(ct), expected)) return `input validation error: Content-type '${ct}' does not match '${expected}'`;
   return undefined;
+}
+
+/** Restate prints idempotency-expires as `2026-11-26T13:57:22.952+00:00`. */
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, "+00:00");
 }
 
 /** Restate prints execution times with nanosecond digits. */
