@@ -701,6 +701,54 @@ export class Engine {
     }
   }
 
+  // --- operator actions (admin API) ------------------------------------------------------------
+
+  /** Cancel: the handler gets a CancelledError at its next await and may compensate. 202. */
+  cancel(id: string): void {
+    throw new EngineError("NOT_IMPLEMENTED", 501, `cancel of ${id} is not implemented yet`);
+  }
+
+  /** Kill: ends the invocation at once with 409 "killed"; no user code runs; child calls are killed too. 200. */
+  kill(id: string): void {
+    throw new EngineError("NOT_IMPLEMENTED", 501, `kill of ${id} is not implemented yet`);
+  }
+
+  /** Pause: stops retrying/running; status paused. 202. */
+  pause(id: string): void {
+    throw new EngineError("NOT_IMPLEMENTED", 501, `pause of ${id} is not implemented yet`);
+  }
+
+  /** Resume a paused, suspended or backing-off invocation now. 200. */
+  resume(id: string): void {
+    throw new EngineError("NOT_IMPLEMENTED", 501, `resume of ${id} is not implemented yet`);
+  }
+
+  /** Purge a completed invocation: journal, result and metadata. 200. */
+  purge(id: string): void {
+    throw new EngineError("NOT_IMPLEMENTED", 501, `purge of ${id} is not implemented yet`);
+  }
+
+  /**
+   * Restart a completed invocation as a new one with the same input and headers.
+   * With `from`, the journal prefix up to and including entry `from` is copied
+   * (it must end on a completed entry). `overrides` replaces the recorded
+   * result of completed entries below `from` in the copy.
+   */
+  restartAsNew(id: string, from?: number, overrides?: Map<number, Uint8Array>): string {
+    throw new EngineError("NOT_IMPLEMENTED", 501, `restart of ${id} (from ${from}, ${overrides?.size ?? 0} overrides) is not implemented yet`);
+  }
+
+  /** Replaces the whole state of one key (undefined clears it all), or sets/clears one entry. */
+  writeState(service: string, key: string, change: { replace: Map<string, Uint8Array> } | { set: string; value: Uint8Array } | { clear: string } | { clearAll: true }): void {
+    throw new EngineError("NOT_IMPLEMENTED", 501, `writing state of ${service}/${key} (${Object.keys(change).join()}) is not implemented yet`);
+  }
+
+  /** Who holds a key's lock and who waits for it, in order. */
+  keyStatus(service: string, key: string): { holder: string | undefined; inbox: string[] } {
+    const lock = this.locks.get(lockKey(service, key));
+    return { holder: lock?.holder, inbox: [...(lock?.queue ?? [])] };
+  }
+
   // --- shutdown ----------------------------------------------------------------------------------
 
   /** Stops timers and commits what is queued; unfinished work resumes at the next start. */

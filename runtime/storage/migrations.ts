@@ -83,4 +83,34 @@ CREATE TABLE attempt_failures (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 2,
+    name: "programming model: completion order, cancellation, promises, retention",
+    sql: `
+-- Completion order within an invocation: replays settle combinators (race, any) the same way.
+ALTER TABLE journal ADD COLUMN completion_seq INTEGER;
+
+-- A cancel request: the completion sequence number it arrived at, and the last
+-- journal index the SDK had allocated when it saw it (NULL until it did).
+ALTER TABLE invocations ADD COLUMN cancel_seq INTEGER;
+ALTER TABLE invocations ADD COLUMN cancel_observed_index INTEGER;
+ALTER TABLE invocations ADD COLUMN restarted_from TEXT;
+ALTER TABLE invocations ADD COLUMN suspended_waiting TEXT;        -- JSON array of entry indexes
+ALTER TABLE invocations ADD COLUMN completion_expires_at INTEGER; -- result and metadata dropped after
+ALTER TABLE invocations ADD COLUMN journal_expires_at INTEGER;    -- journal dropped after
+CREATE INDEX invocations_expiry ON invocations(completion_expires_at) WHERE completion_expires_at IS NOT NULL;
+
+-- Durable promises of workflows, per (workflow, key, name).
+CREATE TABLE promises (
+  service      TEXT NOT NULL,
+  key          TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  result_kind  TEXT NOT NULL,                 -- value | failure
+  result       BLOB,
+  completed_at INTEGER NOT NULL,
+  PRIMARY KEY (service, key, name)
+) WITHOUT ROWID;
+`,
+  },
 ];
+
