@@ -327,7 +327,7 @@ describe("attach and output", () => {
     expect(r.headers.get("x-restate-id")).toBe(id);
   });
 
-  it("output before completion → 470 (no reason phrase); attach waits for the result", async () => {
+  it("output before completion → 470 `<none>`; attach waits and answers live", async () => {
     const sent = await call(base, "/Greeter/slow/send", 1200);
     const id = sent.json.invocationId as string;
     for (const path of [`/restate/invocation/${id}/output`, `/restate/output/${id}`]) {
@@ -459,9 +459,29 @@ describe("errors", () => {
     }
   });
 
-  // `restate-dev up` has no flag or setting for the body-size limit (fixed at 10 MiB in
-  // runtime/runtime.ts), so a small-limit runtime cannot be started from a test.
-  it.skip("a body over the limit → 413 (no CLI flag to lower the limit)", () => {});
+  it("a body over the limit (up --max-body-size) → 413 from the ingress; one under it is served", async () => {
+    const small = await startUp(makeProject(PROJECT), { args: ["--max-body-size", "1kb"] });
+    try {
+      const name = (n: number) => JSON.stringify("x".repeat(n));
+      const ok = await call(small.ingressUrl, "/Greeter/greet", name(1000));
+      expect(ok.status).toBe(200);
+      const tooLarge = await call(small.ingressUrl, "/Greeter/greet", name(1100));
+      expect({ status: tooLarge.status, code: tooLarge.json?.code, source: tooLarge.json?.source }).toEqual({ status: 413, code: 413, source: "ingress" });
+      expect(tooLarge.headers.get("x-restate-error-source")).toBe("ingress");
+      expect(tooLarge.headers.get("x-restate-id")).toBeNull();
+      // Without a content-length (chunked upload) too.
+      const chunks = [new TextEncoder().encode(name(600)), new TextEncoder().encode(name(600))];
+      const streamed = await fetch(small.ingressUrl + "/Greeter/greet", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: new ReadableStream({ pull: (c) => (chunks.length ? c.enqueue(chunks.shift()!) : c.close()) }),
+        duplex: "half",
+      } as RequestInit);
+      expect(streamed.status).toBe(413);
+    } finally {
+      await small.stop();
+    }
+  });
 });
 
 describe("health and other routes", () => {
