@@ -1,12 +1,8 @@
-/**
- * One attempt of one invocation, seen from the SDK: the context handed to the
- * handler. New commands are sent to the runtime; commands the journal already
- * holds are replayed from it, after checking that the code issued the same
- * command (type and name) at the same index.
- */
+/** The context handed to handlers: Restate's API over an Attempt. */
 import type {
   Context,
   ContextDate,
+  DurablePromise,
   GenericCall,
   GenericSend,
   InvocationHandle,
@@ -16,267 +12,19 @@ import type {
   RunOptions,
 } from "./context.js";
 import { durationToMillis, type Duration } from "./duration.js";
-import {
-  JournalMismatchError,
-  RetryableError,
-  PauseError,
-  TerminalError,
-  INTERNAL_ERROR_CODE,
-} from "./errors.js";
-import { handlerInfo, type DefinitionInternals } from "./definitions.js";
-import type { HandlerOptions } from "./options.js";
-import { pending, wrap, type PromiseHost, type RestatePromise } from "./promise.js";
+import { TerminalError } from "./errors.js";
+import { handlerInfo } from "./definitions.js";
+import { pending, wrap, type RestatePromise } from "./promise.js";
 import { DeterministicRand } from "./rand.js";
 import { Opts, SendOpts } from "./rpc.js";
 import { serde as serdes, type Serde } from "./serde.js";
-import type { EntryType, FromWorker, JournalEntry, Notify, Result, StartAttempt } from "./worker/protocol.js";
-
-export interface ResolvedHandler {
-  definition: DefinitionInternals;
-  name: string;
-  fn: (ctx: unknown, input: unknown) => Promise<unknown>;
-  kind: "SERVICE" | "EXCLUSIVE" | "SHARED" | "WORKFLOW";
-  /** Service options with the handler's on top. */
-  options: HandlerOptions;
-}
-
-interface Waiter {
-  onAck?: () => void;
-  onInvocationId?: (id: string) => void;
-  onResult?: (r: Result) => void;
-}
+import type { JournalEntry, Result } from "./worker/protocol.js";
+import { decodeWith, failureOf, settle, type Attempt } from "./attempt.js";
+import { awakeableId } from "./awakeable_id.js";
 
 const EMPTY = new Uint8Array(0);
 const RUN_DEFAULTS = { initialRetryInterval: 50, retryIntervalFactor: 2, maxRetryInterval: 10_000 };
-
-export function failureOf(e: TerminalError): Result {
-  const r: Result = { kind: "failure", code: e.code, message: e.message };
-  if (e.metadata) r.metadata = e.metadata;
-  return r;
-}
-
-export function errorOf(r: Extract<Result, { kind: "failure" }>): TerminalError {
-  return new TerminalError(r.message, { errorCode: r.code, ...(r.metadata ? { metadata: r.metadata } : {}) });
-}
-
-export class Attempt implements PromiseHost {
-  private nextIndex = 1;
-  private readonly journal = new Map<number, JournalEntry>();
-  private readonly lastJournaled: number;
-  private readonly waiters = new Map<number, Waiter>();
-  private readonly state: Map<string, Uint8Array> | null;
-  private readonly abort = new AbortController();
-  private readonly startedAt = Date.now();
-  private closed = false;
-  readonly context: ContextImpl;
-
-  constructor(
-    readonly start: StartAttempt,
-    readonly handler: ResolvedHandler,
-    private readonly send: (msg: FromWorker) => void,
-  ) {
-    let last = 0;
-    for (const e of start.journal) {
-      this.journal.set(e.index, e);
-      last = Math.max(last, e.index);
-    }
-    this.lastJournaled = last;
-    this.state = start.state ? new Map(start.state) : null;
-    this.context = new ContextImpl(this);
-  }
-
-  get aid(): number {
-    return this.start.aid;
-  }
-
-  isReplaying(): boolean {
-    return this.nextIndex <= this.lastJournaled;
-  }
-
-  isClosed(): boolean {
-    return this.closed;
-  }
-
-  get signal(): AbortSignal {
-    return this.abort.signal;
-  }
-
-  /** Runs the handler to its end: output, terminal failure, or a failed attempt. */
-  async execute(): Promise<void> {
-    const { handler } = this;
-    let input: unknown;
-    try {
-      input = this.inputSerde().deserialize(this.start.input);
-    } catch (e) {
-      this.finish(failureOf(new TerminalError(`Failed to deserialize input: ${(e as Error).message}`, { errorCode: 400 })));
-      return;
-    }
-    let value: unknown;
-    try {
-      value = await handler.fn(this.context, input);
-    } catch (e) {
-      if (this.closed) return;
-      const terminal = this.asTerminal(e);
-      if (terminal) this.finish(failureOf(terminal));
-      else this.fail(e);
-      return;
-    }
-    if (this.closed) return;
-    if (this.lastJournaled >= this.nextIndex) {
-      const recorded = this.journal.get(this.nextIndex);
-      if (recorded) {
-        this.mismatch(this.nextIndex, recorded, { type: "Output" });
-        return;
-      }
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = this.outputSerde().serialize(value);
-    } catch (e) {
-      this.fail(new Error(`Failed to serialize the handler's output: ${(e as Error).message}`));
-      return;
-    }
-    this.finish({ kind: "value", value: bytes });
-  }
-
-  /** The runtime answered a command. */
-  notify(msg: Notify): void {
-    if (this.closed) return;
-    const w = this.waiters.get(msg.index);
-    if (!w) return;
-    if (msg.what === "ack") w.onAck?.();
-    else if (msg.what === "invocationId") w.onInvocationId?.(msg.invocationId!);
-    else if (msg.what === "result") w.onResult?.(msg.result!);
-  }
-
-  /** The runtime ended this attempt (kill, shutdown); nothing more is sent. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.waiters.clear();
-    this.abort.abort();
-  }
-
-  private finish(result: Result): void {
-    if (this.closed) return;
-    this.send({ t: "output", aid: this.aid, result });
-    this.close();
-  }
-
-  /** Fails this attempt: the runtime retries the invocation. */
-  fail(e: unknown, related?: { index: number; type: string; name?: string }, extra?: { nextRetryDelayMs?: number; pause?: boolean }): void {
-    if (this.closed) return;
-    const err = e instanceof Error ? e : new Error(String(e));
-    const msg: FromWorker = {
-      t: "error",
-      aid: this.aid,
-      code: typeof (err as { code?: unknown }).code === "number" ? (err as unknown as { code: number }).code : INTERNAL_ERROR_CODE,
-      message: err.message || err.name,
-    };
-    if (err.stack) msg.stack = err.stack;
-    if (related) {
-      msg.relatedIndex = related.index;
-      msg.relatedType = related.type;
-      if (related.name !== undefined) msg.relatedName = related.name;
-    }
-    if (e instanceof RetryableError && e.retryAfter !== undefined) msg.nextRetryDelayMs = durationToMillis(e.retryAfter);
-    if (e instanceof PauseError) msg.pause = true;
-    if (extra?.nextRetryDelayMs !== undefined) msg.nextRetryDelayMs = extra.nextRetryDelayMs;
-    if (extra?.pause) msg.pause = true;
-    this.send(msg);
-    this.close();
-  }
-
-  private mismatch(index: number, recorded: JournalEntry, attempted: { type: string; name?: string }): void {
-    const journaled = { type: recorded.type, ...(recorded.name !== undefined ? { name: recorded.name } : {}) };
-    const message =
-      `Journal mismatch at entry ${index}: the journal holds ${describe(journaled)}, but the code now does ${describe(attempted)}. ` +
-      `The handler's code changed since this invocation ran, or it is not deterministic ` +
-      `(Date.now(), Math.random() or I/O outside ctx.run). Restore the old code path, or restart or kill the invocation.`;
-    this.fail(new JournalMismatchError(message, index, journaled, attempted), { index, type: attempted.type, ...(attempted.name !== undefined ? { name: attempted.name } : {}) });
-  }
-
-  /**
-   * Allocates the next journal index for a command. Returns the recorded entry
-   * when replaying, null when the attempt is over (mismatch or closed).
-   */
-  command(type: EntryType, name: string | undefined): { index: number; recorded?: JournalEntry } | null {
-    if (this.closed) return null;
-    const index = this.nextIndex++;
-    const recorded = this.journal.get(index);
-    if (recorded) {
-      if (recorded.type !== type || (recorded.name ?? "") !== (name ?? "")) {
-        this.mismatch(index, recorded, { type, ...(name !== undefined ? { name } : {}) });
-        return null;
-      }
-      return { index, recorded };
-    }
-    return { index };
-  }
-
-  emit(entry: JournalEntry, waiter?: Waiter): void {
-    if (waiter) this.waiters.set(entry.index, waiter);
-    this.send({ t: "command", aid: this.aid, entry });
-  }
-
-  wait(index: number, waiter: Waiter): void {
-    this.waiters.set(index, waiter);
-  }
-
-  // --- state ---------------------------------------------------------------
-
-  stateMap(): Map<string, Uint8Array> {
-    if (!this.state) throw new TerminalError("state is only available in virtual objects and workflows");
-    return this.state;
-  }
-
-  // --- serdes --------------------------------------------------------------
-
-  defaultSerde(): Serde<any> {
-    return this.handler.options.serde ?? serdes.json;
-  }
-  inputSerde(): Serde<any> {
-    return this.handler.options.input ?? serdes.json;
-  }
-  outputSerde(): Serde<any> {
-    return this.handler.options.output ?? serdes.json;
-  }
-
-  asTerminal(e: unknown): TerminalError | undefined {
-    if (e instanceof TerminalError) return e;
-    const mapped = this.handler.options.asTerminalError?.(e);
-    return mapped instanceof TerminalError ? mapped : undefined;
-  }
-
-  sleep(duration: Duration | number, name?: string): RestatePromise<void> {
-    return this.context.sleep(duration, name);
-  }
-
-  retryInfo(): { count: number; durationMs: number; attemptStartedAt: number } {
-    return {
-      count: this.start.retryCountSinceLastStoredEntry,
-      durationMs: this.start.durationSinceLastStoredEntry,
-      attemptStartedAt: this.startedAt,
-    };
-  }
-}
-
-function describe(c: { type: string; name?: string }): string {
-  if (c.type === "Output") return "the handler returning (Output)";
-  return c.name ? `${c.type} '${c.name}'` : c.type;
-}
-
-function settle<T>(r: Result, serde: Serde<T>, resolve: (v: T) => void, reject: (e: unknown) => void): void {
-  if (r.kind === "failure") {
-    reject(errorOf(r));
-    return;
-  }
-  try {
-    resolve(serde.deserialize(r.value));
-  } catch (e) {
-    reject(e);
-  }
-}
+const never = <T>(): Promise<T> => new Promise<T>(() => {});
 
 class RequestImpl implements Request {
   readonly headers: ReadonlyMap<string, string>;
@@ -338,47 +86,44 @@ export class ContextImpl implements Context {
     if (typeof action !== "function") throw new TypeError("ctx.run needs a function to run");
     const attempt = this.a;
     const serde: Serde<T> = options?.serde ?? attempt.defaultSerde();
+    const decode = decodeWith(serde);
     const n = attempt.command("Run", name);
     if (!n) return pending();
     if (n.recorded?.result) {
       const result = n.recorded.result;
-      return wrap(new Promise<T>((res, rej) => settle(result, serde, res, rej)), attempt);
+      return wrap(new Promise<T>((res, rej) => settle(result, decode, res, rej)), attempt, n.recorded.seq);
     }
     const index = n.index;
+    const record = async (result: Result): Promise<T> => {
+      await attempt.recordRun({ index, type: "Run", name, result });
+      return new Promise<T>((res, rej) => settle(result, decode, res, rej));
+    };
+    attempt.runStarted();
     const p = (async (): Promise<T> => {
       let value: T;
       try {
         value = await action();
       } catch (e) {
-        if (attempt.isClosed()) return pending<T>();
+        if (attempt.isClosed()) return never<T>();
         const terminal = attempt.asTerminal(e);
-        if (terminal) return this.recordRun(index, name, failureOf(terminal), serde);
-        const exhausted = runRetryExhausted(attempt, options);
-        if (exhausted) {
-          const message = e instanceof Error ? e.message : String(e);
-          return this.recordRun(index, name, failureOf(new TerminalError(message)), serde);
+        if (terminal) return record(failureOf(terminal));
+        if (runRetryExhausted(attempt, options)) {
+          return record(failureOf(new TerminalError(e instanceof Error ? e.message : String(e))));
         }
         attempt.fail(e, { index, type: "Run", name }, runRetryDelay(attempt, options));
-        return pending<T>();
+        return never<T>();
       }
-      if (attempt.isClosed()) return pending<T>();
+      if (attempt.isClosed()) return never<T>();
       let bytes: Uint8Array;
       try {
         bytes = value === undefined ? EMPTY : serde.serialize(value);
       } catch (e) {
         attempt.fail(new Error(`ctx.run '${name}' returned a value its serde cannot serialize: ${(e as Error).message}`), { index, type: "Run", name });
-        return pending<T>();
+        return never<T>();
       }
-      return this.recordRun(index, name, { kind: "value", value: bytes }, serde);
-    })();
+      return record({ kind: "value", value: bytes });
+    })().finally(() => attempt.runEnded());
     return wrap(p, attempt);
-  }
-
-  /** Journals a run's outcome and resolves only once the runtime says it is durable. */
-  private recordRun<T>(index: number, name: string, result: Result, serde: Serde<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.a.emit({ index, type: "Run", name, result }, { onAck: () => settle(result, serde, resolve, reject) });
-    });
   }
 
   // --- state -----------------------------------------------------------------
@@ -387,7 +132,7 @@ export class ContextImpl implements Context {
     const a = this.a;
     const state = a.stateMap();
     const n = a.command("GetState", name);
-    if (!n) return pending();
+    if (!n) return never();
     let bytes: Uint8Array | undefined;
     if (n.recorded) {
       bytes = n.recorded.result?.kind === "value" ? n.recorded.result.value : undefined;
@@ -407,7 +152,7 @@ export class ContextImpl implements Context {
     const a = this.a;
     const state = a.stateMap();
     const n = a.command("GetStateKeys", undefined);
-    if (!n) return pending();
+    if (!n) return never();
     if (n.recorded) return Promise.resolve(n.recorded.keys ?? []);
     const keys = [...state.keys()].sort();
     a.emit({ index: n.index, type: "GetStateKeys", keys });
@@ -459,14 +204,96 @@ export class ContextImpl implements Context {
     const a = this.a;
     const n = a.command("Sleep", name);
     if (!n) return pending();
-    const recorded = n.recorded;
-    if (recorded?.result) return wrap(Promise.resolve(), a);
-    const p = new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { onResult: (r) => (r.kind === "failure" ? reject(errorOf(r)) : resolve()) };
-      if (recorded) a.wait(n.index, waiter);
-      else a.emit({ index: n.index, type: "Sleep", ...(name ? { name } : {}), wakeUpAt: Date.now() + millis }, waiter);
-    });
-    return wrap(p, a);
+    const entry: JournalEntry | undefined = n.recorded ? undefined : { index: n.index, type: "Sleep", ...(name ? { name } : {}), wakeUpAt: Date.now() + millis };
+    return a.completion(n.index, n.recorded, () => undefined, entry);
+  }
+
+  // --- awakeables and durable promises -------------------------------------------
+
+  awakeable<T>(serde?: Serde<T>): { id: string; promise: RestatePromise<T> } {
+    const a = this.a;
+    const n = a.command("Awakeable", undefined);
+    if (!n) return { id: "", promise: pending() };
+    const id = awakeableId(a.start.invocationId, n.index);
+    const entry: JournalEntry | undefined = n.recorded ? undefined : { index: n.index, type: "Awakeable", targetId: id };
+    return { id, promise: a.completion(n.index, n.recorded, decodeWith(serde ?? a.defaultSerde()), entry) };
+  }
+
+  resolveAwakeable<T>(id: string, payload?: T, serde?: Serde<T>): void {
+    const value = payload === undefined ? EMPTY : (serde ?? this.a.defaultSerde()).serialize(payload);
+    this.completeAwakeable(id, { kind: "value", value });
+  }
+
+  rejectAwakeable(id: string, reason: string | TerminalError): void {
+    const failure = reason instanceof TerminalError ? failureOf(reason) : ({ kind: "failure", code: 500, message: String(reason) } as Result);
+    this.completeAwakeable(id, failure);
+  }
+
+  private completeAwakeable(id: string, completion: Result): void {
+    const a = this.a;
+    const n = a.command("CompleteAwakeable", undefined);
+    if (!n || n.recorded) return;
+    a.emit({ index: n.index, type: "CompleteAwakeable", targetId: id, completion });
+  }
+
+  promise<T>(name: string, serde?: Serde<T>): DurablePromise<T> {
+    if (this.a.handler.definition._kind !== "workflow") throw new TerminalError("ctx.promise() is only available in workflows");
+    const a = this.a;
+    const s = serde ?? a.defaultSerde();
+    const get = (): RestatePromise<T> => {
+      const n = a.command("GetPromise", name);
+      if (!n) return pending();
+      return a.completion(n.index, n.recorded, decodeWith(s), n.recorded ? undefined : { index: n.index, type: "GetPromise", name });
+    };
+    const peek = (): Promise<T | undefined> => {
+      const n = a.command("PeekPromise", name);
+      if (!n) return never();
+      return a.completion(n.index, n.recorded, decodeWith(s), n.recorded ? undefined : { index: n.index, type: "PeekPromise", name });
+    };
+    const complete = (completion: Result): Promise<void> => {
+      const n = a.command("CompletePromise", name);
+      if (!n) return never();
+      return a.completion(n.index, n.recorded, () => undefined, n.recorded ? undefined : { index: n.index, type: "CompletePromise", name, completion });
+    };
+    let got: RestatePromise<T> | undefined;
+    const lazyGet = () => (got ??= get());
+    const durable = {
+      get: lazyGet,
+      peek,
+      resolve: (value?: T) => complete({ kind: "value", value: value === undefined ? EMPTY : s.serialize(value) }),
+      reject: (message: string) => complete({ kind: "failure", code: 500, message }),
+      then: (onOk?: any, onErr?: any) => lazyGet().then(onOk, onErr),
+      catch: (onErr?: any) => lazyGet().catch(onErr),
+      finally: (f?: any) => lazyGet().finally(f),
+      [Symbol.toStringTag]: "DurablePromise",
+    };
+    return durable as unknown as DurablePromise<T>;
+  }
+
+  // --- other invocations -----------------------------------------------------------
+
+  invocation(invocationId: string) {
+    return {
+      attach: <T>(serde?: Serde<T>) => this.attach<T>(invocationId, serde),
+      cancel: () => this.cancel(invocationId),
+    };
+  }
+
+  /** @deprecated use ctx.invocation(id).attach() */
+  attach<T>(invocationId: string, serde?: Serde<T>): RestatePromise<T> {
+    const a = this.a;
+    const n = a.command("AttachInvocation", undefined);
+    if (!n) return pending();
+    const entry: JournalEntry | undefined = n.recorded ? undefined : { index: n.index, type: "AttachInvocation", targetId: invocationId };
+    return a.completion(n.index, n.recorded, decodeWith(serde ?? a.defaultSerde()), entry);
+  }
+
+  /** @deprecated use ctx.invocation(id).cancel() */
+  cancel(invocationId: string): void {
+    const a = this.a;
+    const n = a.command("CancelInvocation", undefined);
+    if (!n || n.recorded) return;
+    a.emit({ index: n.index, type: "CancelInvocation", targetId: invocationId });
   }
 
   // --- calls -------------------------------------------------------------------
@@ -531,58 +358,46 @@ export class ContextImpl implements Context {
   genericCall<REQ = Uint8Array, RES = Uint8Array>(call: GenericCall<REQ, RES>): InvocationPromise<RES> {
     const a = this.a;
     const outputSerde = (call.outputSerde ?? serdes.binary) as Serde<RES>;
-    const n = a.command("Call", call.name ?? `${call.service}/${call.method}`);
-    if (!n) return withInvocationId(pending<RES>(), new Promise(() => {}));
+    const name = call.name ?? `${call.service}/${call.method}`;
+    const n = a.command("Call", name);
+    if (!n) return withInvocationId(pending<RES>(), never());
     let resolveId!: (id: string) => void;
     const idPromise = new Promise<string>((r) => (resolveId = r));
-    const recorded = n.recorded;
-    const p = new Promise<RES>((resolve, reject) => {
-      if (recorded) {
-        resolveId(recorded.target?.invocationId ?? "");
-        if (recorded.result) settle(recorded.result, outputSerde, resolve, reject);
-        else a.wait(n.index, { onResult: (r) => settle(r, outputSerde, resolve, reject) });
-        return;
-      }
+    let entry: JournalEntry | undefined;
+    if (n.recorded) {
+      resolveId(n.recorded.target?.invocationId ?? "");
+    } else {
       const bytes = ((call.inputSerde ?? serdes.binary) as Serde<REQ>).serialize(call.parameter);
-      a.emit(
-        {
-          index: n.index,
-          type: "Call",
-          name: call.name ?? `${call.service}/${call.method}`,
-          value: bytes,
-          target: callTarget(call),
-        },
-        { onInvocationId: resolveId, onResult: (r) => settle(r, outputSerde, resolve, reject) },
-      );
-    });
-    return withInvocationId(wrap(p, a), idPromise);
+      entry = { index: n.index, type: "Call", name, value: bytes, target: callTarget(call) };
+      a.awaitInvocationId(n.index, resolveId);
+    }
+    return withInvocationId(a.completion(n.index, n.recorded, decodeWith(outputSerde), entry), idPromise);
   }
 
   genericSend<REQ = Uint8Array>(send: GenericSend<REQ>): InvocationHandle {
     const a = this.a;
     const name = send.name ?? `${send.service}/${send.method}`;
     const n = a.command("OneWayCall", name);
-    if (!n) return { invocationId: new Promise(() => {}) };
+    if (!n) return { invocationId: never() };
     if (n.recorded) return { invocationId: Promise.resolve(n.recorded.target?.invocationId ?? "") };
     const bytes = ((send.inputSerde ?? serdes.binary) as Serde<REQ>).serialize(send.parameter);
     const delay = send.delay !== undefined ? durationToMillis(send.delay) : 0;
     const target = callTarget(send);
     if (delay > 0) target.invokeAt = Date.now() + delay;
-    const invocationId = new Promise<string>((resolve) => {
-      a.emit({ index: n.index, type: "OneWayCall", name, value: bytes, target }, { onInvocationId: resolve });
-    });
+    const invocationId = new Promise<string>((resolve) => a.awaitInvocationId(n.index, resolve));
+    a.emit({ index: n.index, type: "OneWayCall", name, value: bytes, target });
     return { invocationId };
   }
 }
 
-function callTarget(c: { service: string; method: string; key?: string; idempotencyKey?: string; headers?: Record<string, string> }) {
+function callTarget(c: { service: string; method: string; key?: string; idempotencyKey?: string; headers?: Record<string, string> }): NonNullable<JournalEntry["target"]> {
   return {
     service: c.service,
     handler: c.method,
     ...(c.key !== undefined ? { key: c.key } : {}),
     ...(c.idempotencyKey ? { idempotencyKey: c.idempotencyKey } : {}),
     ...(c.headers ? { headers: Object.entries(c.headers) } : {}),
-  } as JournalEntry["target"] & object;
+  };
 }
 
 function checkKey(key: unknown): string {

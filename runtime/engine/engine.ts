@@ -1,33 +1,24 @@
 /**
  * The durable engine: invocation lifecycle, per-key inbox and locks, journal,
- * retries, timers. It keeps unfinished invocations in memory and writes every
- * change through group commit; SQLite is the truth it recovers from.
+ * retries, timers, suspension and cancellation. It keeps unfinished
+ * invocations in memory and writes every change through group commit; SQLite
+ * is the truth it recovers from.
+ *
+ * Ordering rule: every notification to a worker is sent from the durability
+ * callback of the write that recorded it, so workers see completions (and
+ * cancellations) in the order of their sequence numbers.
  */
 import type { Db } from "../storage/db.js";
 import { GroupCommit } from "../storage/commit.js";
 import { Queries, type InvocationRow } from "../storage/queries.js";
-import { resultFromColumns, toBytes } from "../storage/codec.js";
-import type {
-  AttemptError,
-  FromWorker,
-  HandlerManifest,
-  JournalEntry,
-  Result,
-  ServiceManifest,
-} from "../../sdk/worker/protocol.js";
+import { entryFromRow, isCompleted, resultFromColumns, toBytes } from "../storage/codec.js";
+import type { AttemptError, FromWorker, HandlerManifest, JournalEntry, Notify, Result, ServiceManifest } from "../../sdk/worker/protocol.js";
 import type { WorkerProcess } from "../workers/worker_process.js";
+import { parseAwakeableId } from "../../sdk/awakeable_id.js";
 import { EngineError } from "./errors.js";
-import { newInvocationId, newSeed } from "./ids.js";
-import {
-  describeTarget,
-  fromRow,
-  holdsLock,
-  lockKey,
-  type ActiveInvocation,
-  type HandlerType,
-  type InvocationStatus,
-  type ServiceType,
-} from "./invocation.js";
+import { newInvocationId, newSeed, workflowRunId } from "./ids.js";
+import { describeTarget, fromRow, holdsLock, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
+import { KeyLocks, lockKey } from "./locks.js";
 import { backoff, resolveRetryPolicy } from "./retry.js";
 
 export interface EngineOptions {
@@ -35,9 +26,27 @@ export interface EngineOptions {
   log: (line: string) => void;
   /** Called when a write fails: the engine can no longer acknowledge anything. */
   onFatal: (e: Error) => void;
-  /** How long idempotency records and results of keyed calls are kept; Restate's default is 1 day. */
-  idempotencyRetentionMs?: number;
+  /** Defaults as Restate's: retention of results and journals 1 day, inactivity 1 min, abort 10 min. */
+  defaults?: Partial<EngineDefaults>;
 }
+
+export interface EngineDefaults {
+  idempotencyRetentionMs: number;
+  journalRetentionMs: number;
+  workflowRetentionMs: number;
+  inactivityTimeoutMs: number;
+  abortTimeoutMs: number;
+}
+
+const DAY = 86_400_000;
+const DEFAULTS: EngineDefaults = {
+  idempotencyRetentionMs: DAY,
+  journalRetentionMs: DAY,
+  workflowRetentionMs: DAY,
+  inactivityTimeoutMs: 60_000,
+  abortTimeoutMs: 600_000,
+};
+const SWEEP_INTERVAL_MS = 60_000;
 
 export interface InvokeRequest {
   service: string;
@@ -52,6 +61,8 @@ export interface InvokeRequest {
 export interface Accepted {
   invocationId: string;
   previouslyAccepted: boolean;
+  /** A workflow's run for this key exists already (calls get 409, sends PreviouslyAccepted). */
+  workflowAlreadyInvoked?: boolean;
   executionTime?: number;
   /** Resolves once the invocation is committed. */
   durable: Promise<void>;
@@ -61,31 +72,31 @@ export interface Completion {
   id: string;
   result: Result;
   completedAt: number;
-  idempotencyExpiresAt?: number;
+  expiresAt?: number;
 }
 
 export type Lookup = { state: "completed"; completion: Completion } | { state: "running" } | { state: "unknown" };
 
-interface KeyLock {
-  holder: string | undefined;
-  queue: string[];
-}
+export type StateChange = { replace: Map<string, Uint8Array> } | { set: string; value: Uint8Array } | { clear: string } | { clearAll: true };
 
-const DAY = 86_400_000;
+const KILLED: Result = { kind: "failure", code: 409, message: "killed" };
+const CANCELLED: Result = { kind: "failure", code: 409, message: "Cancelled" };
 
 export class Engine {
   readonly commit: GroupCommit;
   readonly q: Queries;
   private readonly log: (line: string) => void;
-  private readonly idempotencyRetentionMs: number;
+  private readonly defaults: EngineDefaults;
 
   private services = new Map<string, ServiceManifest>();
   private readonly active = new Map<string, ActiveInvocation>();
   private readonly attempts = new Map<number, ActiveInvocation>();
-  private readonly locks = new Map<string, KeyLock>();
+  private readonly locks = new KeyLocks();
   private readonly idempotency = new Map<string, string>();
   private readonly waiters = new Map<string, Array<(c: Completion) => void>>();
-  private readonly sleepTimers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Workflow promise name -> GetPromise entries waiting for it. */
+  private readonly promiseWaiters = new Map<string, Array<{ id: string; index: number }>>();
   /**
    * State of keys whose exclusive handlers are active, including writes not yet
    * committed: the next exclusive invocation on a key starts as soon as the
@@ -98,14 +109,18 @@ export class Engine {
   private nextAid = 1;
   private inboxSeq: number;
   private stopped = false;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(opts: EngineOptions) {
     this.q = new Queries(opts.db);
     this.commit = new GroupCommit(opts.db, opts.onFatal);
     this.log = opts.log;
-    this.idempotencyRetentionMs = opts.idempotencyRetentionMs ?? DAY;
+    this.defaults = { ...DEFAULTS, ...opts.defaults };
     this.inboxSeq = this.q.maxInboxSeq();
     this.recover();
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+    this.sweep();
   }
 
   // --- services and workers ------------------------------------------------------
@@ -138,43 +153,52 @@ export class Engine {
     if (this.worker === worker) this.worker = undefined;
     for (const inv of [...this.attempts.values()]) {
       if (inv.attempt?.workerId !== worker.id) continue;
-      this.attemptFailed(inv, {
-        t: "error",
-        aid: inv.attempt.aid,
-        code: 500,
-        message: `the worker process ended (${description}) while this attempt was running`,
-      });
+      this.attemptFailed(inv, { t: "error", aid: inv.attempt.aid, code: 500, message: `the worker process ended (${description}) while this attempt was running` });
     }
   }
 
   // --- ingress-facing API ----------------------------------------------------------
 
-  invoke(req: InvokeRequest, parent?: { id: string; index: number | undefined }): Accepted {
+  invoke(
+    req: InvokeRequest,
+    parent?: { id: string; index: number | undefined },
+    restart?: { from: string; journal: Map<number, JournalEntry> },
+  ): Accepted {
     const svc = this.services.get(req.service);
     const h = svc?.handlers.find((x) => x.name === req.handler);
     if (!svc || !h) throw new EngineError("NOT_FOUND", 404, `handler ${req.service}/${req.handler} not found`);
-    if (req.idempotencyKey !== undefined) {
-      const existing = this.idempotency.get(idempotencyMapKey(req));
-      if (existing) return { invocationId: existing, previouslyAccepted: true, durable: Promise.resolve() };
+    const isWorkflowRun = h.ty === "WORKFLOW";
+    let id: string;
+    if (isWorkflowRun) {
+      // A workflow runs once per key: its id is derived from the key.
+      id = workflowRunId(req.service, req.key ?? "");
+      if (this.active.has(id) || this.q.getInvocation(id)) {
+        return { invocationId: id, previouslyAccepted: true, workflowAlreadyInvoked: true, durable: Promise.resolve() };
+      }
+    } else {
+      if (req.idempotencyKey !== undefined) {
+        const existing = this.idempotency.get(idempotencyMapKey(req));
+        if (existing) return { invocationId: existing, previouslyAccepted: true, durable: Promise.resolve() };
+      }
+      id = newInvocationId();
     }
     const now = Date.now();
     const serviceType: ServiceType = svc.ty === "SERVICE" ? "service" : svc.ty === "VIRTUAL_OBJECT" ? "virtual_object" : "workflow";
-    const handlerType = h.ty ? (h.ty.toLowerCase() as HandlerType) : undefined;
     const delayed = req.delayMs !== undefined && req.delayMs > 0;
     const inv: ActiveInvocation = {
-      id: newInvocationId(),
+      id,
       service: req.service,
       handler: req.handler,
       key: req.key,
       serviceType,
-      handlerType,
+      handlerType: h.ty ? (h.ty.toLowerCase() as HandlerType) : undefined,
       status: delayed ? "scheduled" : "ready",
       input: req.input,
       headers: req.headers,
-      idempotencyKey: req.idempotencyKey,
+      idempotencyKey: isWorkflowRun ? undefined : req.idempotencyKey,
       seed: newSeed(),
       parent,
-      journal: new Map(),
+      journal: restart?.journal ?? new Map(),
       retryCount: 0,
       nextRetryAt: undefined,
       scheduledAt: delayed ? now + req.delayMs! : undefined,
@@ -185,13 +209,16 @@ export class Engine {
       retriesSinceEntry: 0,
       lastEntryAt: now,
       lastFailure: undefined,
+      nextSeq: Math.max(0, ...[...(restart?.journal.values() ?? [])].map((e) => e.seq ?? 0)) + 1,
+      cancel: undefined,
+      waitingOn: undefined,
+      inactivity: undefined,
+      restartedFrom: restart?.from,
     };
     if (!delayed && holdsLock(inv)) this.enterInbox(inv);
     this.active.set(inv.id, inv);
-    if (req.idempotencyKey !== undefined) this.idempotency.set(idempotencyMapKey(req), inv.id);
-    const durable = new Promise<void>((resolve) => {
-      this.commit.enqueue(() => this.insertInvocation(inv), resolve);
-    });
+    if (inv.idempotencyKey !== undefined) this.idempotency.set(idempotencyMapKey(req), inv.id);
+    const durable = new Promise<void>((resolve) => this.commit.enqueue(() => this.insertInvocation(inv), resolve));
     if (delayed) this.scheduleAt(inv, inv.scheduledAt!, () => this.due(inv));
     else if (inv.status === "ready") this.startAttempt(inv);
     return { invocationId: inv.id, previouslyAccepted: false, durable, ...(delayed ? { executionTime: inv.scheduledAt! } : {}) };
@@ -214,7 +241,7 @@ export class Engine {
     const row = this.q.getInvocation(id);
     if (!row) return { state: "unknown" };
     if (row.status !== "completed") return { state: "running" };
-    return { state: "completed", completion: completionFromRow(row, this.idempotencyRetentionMs) };
+    return { state: "completed", completion: completionFromRow(row) };
   }
 
   // --- recovery ----------------------------------------------------------------------
@@ -226,23 +253,18 @@ export class Engine {
       this.idempotency.set(`${rec.service}\u0000${rec.key}\u0000${rec.handler}\u0000${rec.idempotency_key}`, rec.invocation_id);
     }
     const rows = this.q.unfinished();
-    for (const row of rows) {
-      const inv = fromRow(row, this.q.journal(row.id));
-      this.active.set(inv.id, inv);
-    }
-    // Lock holders first, then the queues in arrival order.
+    for (const row of rows) this.active.set(row.id, fromRow(row, this.q.journal(row.id)));
     const ordered = [...this.active.values()].sort((a, b) => (a.inboxSeq ?? 0) - (b.inboxSeq ?? 0) || a.createdAt - b.createdAt);
+    // Lock holders first, then the inboxes in arrival order.
     for (const inv of ordered) {
-      if (!holdsLock(inv) || inv.status === "scheduled" || inv.status === "pending") continue;
-      this.lockOf(inv).holder = inv.id;
+      if (holdsLock(inv) && inv.status !== "scheduled" && inv.status !== "pending") this.locks.restore(lockKey(inv.service, inv.key!), inv.id, true);
     }
     for (const inv of ordered) {
-      if (inv.status === "pending") this.lockOf(inv).queue.push(inv.id);
+      if (inv.status === "pending") this.locks.restore(lockKey(inv.service, inv.key!), inv.id, false);
     }
     for (const inv of this.active.values()) {
       switch (inv.status) {
         case "running":
-        case "suspended":
         case "ready":
           inv.status = "ready";
           break;
@@ -253,68 +275,67 @@ export class Engine {
           this.scheduleAt(inv, inv.scheduledAt ?? now, () => this.due(inv));
           break;
       }
-      for (const e of inv.journal.values()) {
-        if (e.type === "Sleep" && !e.result && e.wakeUpAt !== undefined) this.armSleep(inv, e);
-      }
+      for (const e of inv.journal.values()) this.rearm(inv, e);
     }
-    // A key whose holder is gone (it completed) hands over to its queue.
-    for (const lock of this.locks.values()) {
-      if (lock.holder === undefined && lock.queue.length > 0) this.promoteNext(lock);
+    for (const k of this.locks.freeKeysWithWaiters()) {
+      const next = this.locks.promote(k, undefined, (id) => this.active.has(id));
+      if (next) this.setStatus(this.active.get(next)!, "ready");
+    }
+    for (const inv of this.active.values()) {
+      // A completion that arrived while the runtime was down resumes a suspension.
+      if (inv.status === "suspended" && [...(inv.waitingOn ?? [])].some((i) => inv.journal.get(i)?.result)) inv.status = "ready";
     }
     if (rows.length > 0) this.log(`recovered ${rows.length} unfinished invocation(s) from the journal`);
   }
 
-  // --- locks and inbox ---------------------------------------------------------------------
-
-  private lockOf(inv: ActiveInvocation): KeyLock {
-    const k = lockKey(inv.service, inv.key!);
-    let lock = this.locks.get(k);
-    if (!lock) {
-      lock = { holder: undefined, queue: [] };
-      this.locks.set(k, lock);
+  /** Re-registers what an uncompleted entry waits for: a timer, a promise, another invocation. */
+  private rearm(inv: ActiveInvocation, e: JournalEntry): void {
+    if (e.result) return;
+    if (e.type === "Sleep" && e.wakeUpAt !== undefined) this.armSleep(inv, e);
+    else if (e.type === "GetPromise") this.waitForPromise(inv, e);
+    else if (e.type === "AttachInvocation") this.attachEntry(inv, e);
+    else if (e.type === "Call" && e.target?.invocationId && !this.active.has(e.target.invocationId)) {
+      // The callee completed but the result did not reach this entry: look it up.
+      const found = this.lookup(e.target.invocationId);
+      if (found.state === "completed") this.completeEntry(inv, e.index, found.completion.result);
     }
-    return lock;
   }
+
+  // --- locks and inbox ---------------------------------------------------------------------
 
   /** An exclusive invocation arrives on its key: it runs now or waits its turn. */
   private enterInbox(inv: ActiveInvocation): void {
     inv.inboxSeq = ++this.inboxSeq;
-    const lock = this.lockOf(inv);
-    if (lock.holder === undefined) {
-      lock.holder = inv.id;
-      inv.status = "ready";
-    } else {
-      lock.queue.push(inv.id);
-      inv.status = "pending";
-    }
+    inv.status = this.locks.acquire(lockKey(inv.service, inv.key!), inv.id) ? "ready" : "pending";
   }
 
   private releaseLock(inv: ActiveInvocation): void {
     if (!holdsLock(inv)) return;
+    const next = this.locks.release(lockKey(inv.service, inv.key!), inv.id, (id) => this.active.get(id)?.status === "pending");
+    if (!next) return;
+    const n = this.active.get(next)!;
+    this.setStatus(n, "ready");
+    this.startAttempt(n);
+  }
+
+  private cachedState(inv: ActiveInvocation): Map<string, Uint8Array> {
     const k = lockKey(inv.service, inv.key!);
-    const lock = this.locks.get(k);
-    if (!lock || lock.holder !== inv.id) return;
-    lock.holder = undefined;
-    this.promoteNext(lock);
-    if (lock.holder === undefined && lock.queue.length === 0) this.locks.delete(k);
+    let state = this.stateCache.get(k);
+    if (!state) {
+      state = new Map(this.loadState(inv.service, inv.key!));
+      this.stateCache.set(k, state);
+    }
+    return state;
+  }
+
+  private loadState(service: string, key: string): Array<[string, Uint8Array]> {
+    return this.q.loadState(service, key).map((r) => [r.name, toBytes(r.value)]);
   }
 
   /** Once a key's writes are durable and nobody holds it, SQLite is its truth again. */
-  private evictState(inv: ActiveInvocation): void {
-    if (inv.key === undefined) return;
-    const k = lockKey(inv.service, inv.key);
+  private evictState(service: string, key: string): void {
+    const k = lockKey(service, key);
     if (!this.locks.has(k)) this.stateCache.delete(k);
-  }
-
-  private promoteNext(lock: KeyLock): void {
-    while (lock.queue.length > 0) {
-      const next = this.active.get(lock.queue.shift()!);
-      if (!next) continue;
-      lock.holder = next.id;
-      this.setStatus(next, "ready");
-      this.startAttempt(next);
-      return;
-    }
   }
 
   // --- attempts ------------------------------------------------------------------------------
@@ -330,11 +351,12 @@ export class Engine {
     const now = Date.now();
     inv.attempt = { aid, workerId: worker.id, startedAt: now };
     inv.status = "running";
+    inv.waitingOn = undefined;
     this.attempts.set(aid, inv);
     this.commit.enqueue(() => this.q.setRunning(inv.id, now));
     let state: Array<[string, Uint8Array]> | null = null;
     if (inv.key !== undefined && inv.serviceType !== "service") {
-      state = holdsLock(inv) ? [...this.cachedState(inv).entries()] : this.loadState(inv);
+      state = holdsLock(inv) ? [...this.cachedState(inv).entries()] : this.loadState(inv.service, inv.key);
     }
     worker.send({
       t: "start",
@@ -349,26 +371,49 @@ export class Engine {
       seed: inv.seed,
       retryCountSinceLastStoredEntry: inv.retriesSinceEntry,
       durationSinceLastStoredEntry: now - inv.lastEntryAt,
+      ...(inv.cancel ? { cancel: { ...inv.cancel } } : {}),
     });
-  }
-
-  private loadState(inv: ActiveInvocation): Array<[string, Uint8Array]> {
-    return this.q.loadState(inv.service, inv.key!).map((r) => [r.name, toBytes(r.value)]);
-  }
-
-  private cachedState(inv: ActiveInvocation): Map<string, Uint8Array> {
-    const k = lockKey(inv.service, inv.key!);
-    let state = this.stateCache.get(k);
-    if (!state) {
-      state = new Map(this.loadState(inv));
-      this.stateCache.set(k, state);
-    }
-    return state;
+    this.touch(inv);
   }
 
   private endAttempt(inv: ActiveInvocation): void {
     if (inv.attempt) this.attempts.delete(inv.attempt.aid);
     inv.attempt = undefined;
+    if (inv.inactivity) clearTimeout(inv.inactivity);
+    inv.inactivity = undefined;
+  }
+
+  /**
+   * Activity on an attempt restarts its inactivity timer. When it fires, the
+   * worker is asked to suspend (it does if the handler only waits); if the
+   * attempt is still there after the abort timeout, it is aborted and retried.
+   */
+  private touch(inv: ActiveInvocation): void {
+    const attempt = inv.attempt;
+    if (!attempt) return;
+    if (inv.inactivity) clearTimeout(inv.inactivity);
+    const opts = this.optionsOf(inv);
+    const inactivity = opts.inactivityTimeout ?? this.defaults.inactivityTimeoutMs;
+    const abort = opts.abortTimeout ?? this.defaults.abortTimeoutMs;
+    inv.inactivity = setTimeout(() => {
+      if (inv.attempt?.aid !== attempt.aid) return;
+      this.workers.get(attempt.workerId)?.send({ t: "suspend", aid: attempt.aid });
+      inv.inactivity = setTimeout(() => {
+        if (inv.attempt?.aid !== attempt.aid) return;
+        this.attemptFailed(inv, {
+          t: "error",
+          aid: attempt.aid,
+          code: 500,
+          message: `the attempt made no progress for ${formatMs(inactivity)} and did not suspend within the abort timeout of ${formatMs(abort)}: aborted`,
+        });
+      }, abort);
+    }, inactivity);
+  }
+
+  private optionsOf(inv: ActiveInvocation): { inactivityTimeout?: number; abortTimeout?: number; idempotencyRetention?: number; journalRetention?: number; workflowRetention?: number } {
+    const s = this.services.get(inv.service)?.options ?? {};
+    const h = this.handler(inv.service, inv.handler)?.options ?? {};
+    return { ...s, ...h };
   }
 
   onWorkerMessage(_worker: WorkerProcess, msg: FromWorker): void {
@@ -377,6 +422,7 @@ export class Engine {
     if (!inv) return; // a stale attempt: its invocation moved on
     switch (msg.t) {
       case "command":
+        this.touch(inv);
         this.onCommand(inv, msg.entry);
         return;
       case "output":
@@ -386,23 +432,30 @@ export class Engine {
       case "error":
         this.attemptFailed(inv, msg);
         return;
+      case "suspended":
+        this.suspend(inv, msg.waitingOn);
+        return;
+      case "cancelObserved":
+        if (inv.cancel) {
+          inv.cancel.observedIndex = msg.index;
+          const { seq } = inv.cancel;
+          const now = Date.now();
+          this.commit.enqueue(() => this.q.setCancel(inv.id, seq, msg.index, now));
+        }
+        return;
     }
   }
 
-  private notify(inv: ActiveInvocation, aid: number, msg: Omit<import("../../sdk/worker/protocol.js").Notify, "t" | "aid">): void {
+  private send(inv: ActiveInvocation, aid: number, msg: Omit<Notify, "t" | "aid">): void {
     if (inv.attempt?.aid !== aid) return;
+    this.touch(inv);
     this.workers.get(inv.attempt.workerId)?.send({ t: "notify", aid, ...msg });
   }
 
   private onCommand(inv: ActiveInvocation, entry: JournalEntry): void {
     const aid = inv.attempt!.aid;
     if (inv.journal.has(entry.index)) {
-      this.attemptFailed(inv, {
-        t: "error",
-        aid,
-        code: 571,
-        message: `protocol violation: entry ${entry.index} is already in the journal`,
-      });
+      this.attemptFailed(inv, { t: "error", aid, code: 571, message: `protocol violation: entry ${entry.index} is already in the journal` });
       return;
     }
     const now = Date.now();
@@ -411,48 +464,72 @@ export class Engine {
     inv.lastEntryAt = now;
     const id = inv.id;
     const q = this.q;
+    const journal = (completed: boolean) => () => q.insertEntry(id, entry, now, completed);
     switch (entry.type) {
       case "GetState":
       case "GetStateKeys":
-        this.commit.enqueue(() => q.insertEntry(id, entry, now, true));
+      case "CompleteAwakeable":
+      case "CancelInvocation":
+        this.commit.enqueue(journal(true));
+        if (entry.type === "CompleteAwakeable") this.completeAwakeable(entry.targetId!, entry.completion!);
+        if (entry.type === "CancelInvocation") this.tryOperator(() => this.cancel(entry.targetId!));
         return;
       case "SetState":
-        this.cachedState(inv).set(entry.name!, entry.value!);
-        this.commit.enqueue(() => {
-          q.insertEntry(id, entry, now, true);
-          q.setState(inv.service, inv.key!, entry.name!, entry.value!);
-        });
-        return;
       case "ClearState":
-        this.cachedState(inv).delete(entry.name!);
-        this.commit.enqueue(() => {
-          q.insertEntry(id, entry, now, true);
-          q.clearState(inv.service, inv.key!, entry.name!);
-        });
-        return;
       case "ClearAllState":
-        this.cachedState(inv).clear();
-        this.commit.enqueue(() => {
-          q.insertEntry(id, entry, now, true);
-          q.clearAllState(inv.service, inv.key!);
-        });
+        this.applyState(inv.service, inv.key!, entry, journal(true));
         return;
       case "Run":
         // The handler continues only once the result is durable.
-        this.commit.enqueue(
-          () => q.insertEntry(id, entry, now, true),
-          () => this.notify(inv, aid, { index: entry.index, what: "ack" }),
-        );
+        entry.seq = inv.nextSeq++;
+        this.commit.enqueue(journal(true), () => this.send(inv, aid, { index: entry.index, what: "ack" }));
         return;
       case "Sleep":
-        this.commit.enqueue(() => q.insertEntry(id, entry, now, false));
+        this.commit.enqueue(journal(false));
         this.armSleep(inv, entry);
+        return;
+      case "Awakeable":
+        this.commit.enqueue(journal(false));
+        return;
+      case "GetPromise":
+        this.commit.enqueue(journal(false));
+        this.waitForPromise(inv, entry);
+        return;
+      case "PeekPromise":
+      case "CompletePromise":
+        this.commit.enqueue(journal(false));
+        this.onPromiseCommand(inv, entry);
+        return;
+      case "AttachInvocation":
+        this.commit.enqueue(journal(false));
+        this.attachEntry(inv, entry);
         return;
       case "Call":
       case "OneWayCall":
         this.onCall(inv, aid, entry, now);
         return;
     }
+  }
+
+  /** State commands write through the key's cache and commit with their journal entry. */
+  private applyState(service: string, key: string, entry: Pick<JournalEntry, "type" | "name" | "value">, alsoWrite?: () => void): void {
+    const cache = this.stateCache.get(lockKey(service, key));
+    const q = this.q;
+    let write: () => void;
+    if (entry.type === "SetState") {
+      cache?.set(entry.name!, entry.value!);
+      write = () => q.setState(service, key, entry.name!, entry.value!);
+    } else if (entry.type === "ClearState") {
+      cache?.delete(entry.name!);
+      write = () => q.clearState(service, key, entry.name!);
+    } else {
+      cache?.clear();
+      write = () => q.clearAllState(service, key);
+    }
+    this.commit.enqueue(() => {
+      alsoWrite?.();
+      write();
+    });
   }
 
   /** A call or send: the child is created in the same transaction as the parent's entry. */
@@ -463,13 +540,12 @@ export class Engine {
       const message = this.services.has(t.service)
         ? `the service '${t.service}' exists, but the handler '${t.handler}' was not found`
         : `service '${t.service}' not found`;
-      entry.result = { kind: "failure", code: 404, message };
-      this.commit.enqueue(() => this.q.insertEntry(inv.id, entry, now, true));
-      if (entry.type === "Call") this.notify(inv, aid, { index: entry.index, what: "result", result: entry.result });
+      this.commit.enqueue(() => this.q.insertEntry(inv.id, entry, now, entry.type !== "Call"));
+      if (entry.type === "Call") this.completeEntry(inv, entry.index, { kind: "failure", code: 404, message });
       return;
     }
     const delayMs = t.invokeAt !== undefined ? Math.max(1, t.invokeAt - now) : undefined;
-    const accepted = this.invokeChild(
+    const accepted = this.invoke(
       {
         service: t.service,
         handler: t.handler,
@@ -480,71 +556,90 @@ export class Engine {
         ...(delayMs !== undefined ? { delayMs } : {}),
       },
       { id: inv.id, index: entry.type === "Call" ? entry.index : undefined },
-      // A send is complete once journaled; a call completes with the child's result.
-      () => this.q.insertEntry(inv.id, entry, now, entry.type !== "Call"),
     );
     t.invocationId = accepted.invocationId;
-    void accepted.durable.then(() => this.notify(inv, aid, { index: entry.index, what: "invocationId", invocationId: accepted.invocationId }));
+    // Queued in the same turn as the child's insert: one flush, one transaction.
+    this.commit.enqueue(() => this.q.insertEntry(inv.id, entry, now, entry.type !== "Call"));
+    void accepted.durable.then(() => this.send(inv, aid, { index: entry.index, what: "invocationId", invocationId: accepted.invocationId }));
     if (entry.type === "Call" && accepted.previouslyAccepted) {
-      // An idempotent call that already ran (or runs): attach to its result.
-      void this.awaitCompletion(accepted.invocationId).then((c) => this.deliverCallResult(inv.id, entry.index, c.result));
+      if (accepted.workflowAlreadyInvoked) {
+        this.completeEntry(inv, entry.index, { kind: "failure", code: 409, message: "the workflow method was already invoked" });
+      } else {
+        // An idempotent call that already ran (or runs): attach to its result.
+        void this.awaitCompletion(accepted.invocationId).then((c) => this.completeEntry(inv, entry.index, c.result));
+      }
     }
   }
 
   /**
-   * Like invoke(), but the parent's journal entry is written in the same
-   * transaction as the child: both are queued in this turn, and one flush
-   * commits a turn's writes atomically.
+   * Completes an entry of a live invocation: journal, sequence number, and the
+   * notification to its attempt, or a resumption if it was suspended on it.
    */
-  private invokeChild(req: InvokeRequest, parent: { id: string; index: number | undefined }, parentWrite: () => void): Accepted {
-    const accepted = this.invoke(req, parent);
-    this.commit.enqueue(parentWrite);
-    return accepted;
-  }
-
-  private deliverCallResult(parentId: string, index: number, result: Result): void {
-    const parent = this.active.get(parentId);
-    if (!parent) return;
-    const entry = parent.journal.get(index);
+  private completeEntry(inv: ActiveInvocation, index: number, result: Result): void {
+    if (this.active.get(inv.id) !== inv) return;
+    const entry = inv.journal.get(index);
     if (!entry || entry.result) return;
     entry.result = result;
+    entry.seq = inv.nextSeq++;
+    const seq = entry.seq;
     const now = Date.now();
-    const aid = parent.attempt?.aid;
     this.commit.enqueue(
-      () => this.q.completeEntry(parentId, index, result, now),
+      () => this.q.completeEntry(inv.id, index, result, now, seq),
       () => {
-        if (aid !== undefined) this.notify(parent, aid, { index, what: "result", result });
+        const aid = inv.attempt?.aid;
+        if (aid !== undefined) this.send(inv, aid, { index, what: "result", result, seq });
+        else if (inv.status === "suspended" && inv.waitingOn?.has(index)) this.resumeSuspended(inv);
       },
     );
   }
 
   private armSleep(inv: ActiveInvocation, entry: JournalEntry): void {
     const k = `${inv.id}#${entry.index}`;
-    if (this.sleepTimers.has(k)) return;
-    const fire = () => {
-      this.sleepTimers.delete(k);
-      const live = this.active.get(inv.id);
-      if (!live || entry.result) return;
-      const result: Result = { kind: "value", value: new Uint8Array(0) };
-      entry.result = result;
-      const now = Date.now();
-      const aid = live.attempt?.aid;
-      this.commit.enqueue(
-        () => this.q.completeEntry(inv.id, entry.index, result, now),
-        () => {
-          if (aid !== undefined) this.notify(live, aid, { index: entry.index, what: "result", result });
-        },
-      );
-    };
-    this.sleepTimers.set(k, setTimeout(fire, Math.max(0, entry.wakeUpAt! - Date.now())));
+    if (this.timers.has(k)) return;
+    this.timers.set(
+      k,
+      setTimeout(() => {
+        this.timers.delete(k);
+        this.completeEntry(inv, entry.index, { kind: "empty" });
+      }, Math.max(0, entry.wakeUpAt! - Date.now())),
+    );
   }
+
+  private attachEntry(inv: ActiveInvocation, entry: JournalEntry): void {
+    this.awaitCompletion(entry.targetId!).then(
+      (c) => this.completeEntry(inv, entry.index, c.result),
+      () => this.completeEntry(inv, entry.index, { kind: "failure", code: 404, message: `invocation '${entry.targetId}' not found` }),
+    );
+  }
+
+  // --- suspension ------------------------------------------------------------------------------
+
+  private suspend(inv: ActiveInvocation, waitingOn: number[]): void {
+    this.endAttempt(inv);
+    inv.waitingOn = new Set(waitingOn);
+    if (waitingOn.some((i) => inv.journal.get(i)?.result)) {
+      // A completion raced the suspension: carry on at once.
+      this.resumeSuspended(inv);
+      return;
+    }
+    inv.status = "suspended";
+    const now = Date.now();
+    this.commit.enqueue(() => this.q.setSuspended(inv.id, waitingOn, now));
+  }
+
+  private resumeSuspended(inv: ActiveInvocation): void {
+    if (inv.attempt || !this.active.has(inv.id)) return;
+    inv.waitingOn = undefined;
+    this.startAttempt(inv);
+  }
+
+  // --- failures and retries ----------------------------------------------------------------------
 
   private attemptFailed(inv: ActiveInvocation, err: AttemptError): void {
     const attempt = inv.attempt;
     if (!attempt) return;
     this.endAttempt(inv);
-    const worker = this.workers.get(attempt.workerId);
-    worker?.send({ t: "abort", aid: attempt.aid });
+    this.workers.get(attempt.workerId)?.send({ t: "abort", aid: attempt.aid });
     inv.retryCount += 1;
     inv.retriesSinceEntry += 1;
     const now = Date.now();
@@ -577,13 +672,9 @@ export class Engine {
         this.complete(inv, { kind: "failure", code: err.code >= 400 && err.code < 600 ? err.code : 500, message: err.message });
         return;
       }
-      inv.status = "paused";
-      inv.nextRetryAt = undefined;
       this.log(`${head}; ${exhausted ? `no attempts left (${policy.maxAttempts}), ` : ""}paused: resume, restart or kill it`);
-      this.commit.enqueue(() => {
-        this.q.insertFailure(failure);
-        this.q.setBackingOff(inv.id, "paused", inv.retryCount, null, lastFailure, now);
-      });
+      this.commit.enqueue(() => this.q.insertFailure(failure));
+      this.setPaused(inv, lastFailure);
       return;
     }
     const delay = err.nextRetryDelayMs ?? backoff(policy, inv.retryCount);
@@ -597,14 +688,19 @@ export class Engine {
     this.scheduleAt(inv, inv.nextRetryAt, () => this.retryNow(inv));
   }
 
+  private setPaused(inv: ActiveInvocation, lastFailure: string | undefined): void {
+    if (inv.timer) clearTimeout(inv.timer);
+    inv.timer = undefined;
+    inv.status = "paused";
+    inv.nextRetryAt = undefined;
+    const now = Date.now();
+    this.commit.enqueue(() => this.q.setBackingOff(inv.id, "paused", inv.retryCount, null, lastFailure ?? null, now));
+  }
+
   private retryNow(inv: ActiveInvocation): void {
     if (!this.active.has(inv.id) || inv.status !== "backing-off") return;
-    // Start from what is durable: the failed attempt's last writes may still be queued.
-    this.commit.afterDurable(() => {
-      if (inv.status !== "backing-off" || inv.attempt) return;
-      this.setStatus(inv, "ready");
-      this.startAttempt(inv);
-    });
+    this.setStatus(inv, "ready");
+    this.startAttempt(inv);
   }
 
   /** A delayed send is due. */
@@ -612,10 +708,10 @@ export class Engine {
     if (!this.active.has(inv.id) || inv.status !== "scheduled") return;
     if (holdsLock(inv)) {
       this.enterInbox(inv);
-      const seq = inv.inboxSeq;
+      const { inboxSeq } = inv;
       const status = inv.status as InvocationStatus;
       const now = Date.now();
-      this.commit.enqueue(() => this.q.setInbox(inv.id, status, seq!, now));
+      this.commit.enqueue(() => this.q.setInbox(inv.id, status, inboxSeq!, now));
       if (status === "ready") this.startAttempt(inv);
       return;
     }
@@ -640,37 +736,40 @@ export class Engine {
   // --- completion ----------------------------------------------------------------------------
 
   private complete(inv: ActiveInvocation, result: Result): void {
+    if (inv.status === "completed") return;
     const now = Date.now();
     if (inv.timer) clearTimeout(inv.timer);
     inv.timer = undefined;
+    this.endAttempt(inv);
     inv.status = "completed";
-    const expiresAt = now + this.idempotencyRetentionMs;
-    const parent = inv.parent;
-    const parentEntry = parent?.index !== undefined ? this.active.get(parent.id)?.journal.get(parent.index) : undefined;
-    if (parentEntry && !parentEntry.result) parentEntry.result = result;
-    // The next exclusive invocation of the key may start now: its state comes from
-    // the cache, and its writes commit after this completion.
+    const opts = this.optionsOf(inv);
+    const isWorkflowRun = inv.handlerType === "workflow";
+    const retention = isWorkflowRun
+      ? (opts.workflowRetention ?? this.defaults.workflowRetentionMs)
+      : (opts.idempotencyRetention ?? this.defaults.idempotencyRetentionMs);
+    const expiresAt = now + retention;
+    const journalExpiresAt = now + Math.min(retention, opts.journalRetention ?? this.defaults.journalRetentionMs);
+    // The next exclusive invocation of the key may start now: its state comes
+    // from the cache, and its writes commit after this completion.
     this.releaseLock(inv);
     this.commit.enqueue(
       () => {
         this.q.complete(inv.id, result, now);
+        this.q.setExpiry(inv.id, expiresAt, journalExpiresAt);
         if (inv.idempotencyKey !== undefined) this.q.expireIdempotency(inv.id, expiresAt);
-        // The caller's Call entry completes in the same transaction: never lost.
-        if (parent?.index !== undefined) this.q.completeEntry(parent.id, parent.index, result, now);
       },
       () => {
         this.active.delete(inv.id);
-        this.evictState(inv);
-        const completion: Completion = { id: inv.id, result, completedAt: now, idempotencyExpiresAt: expiresAt };
+        if (inv.key !== undefined) this.evictState(inv.service, inv.key);
+        const completion: Completion = { id: inv.id, result, completedAt: now, expiresAt };
         const list = this.waiters.get(inv.id);
         this.waiters.delete(inv.id);
         for (const w of list ?? []) w(completion);
-        if (parent?.index !== undefined) {
-          const p = this.active.get(parent.id);
-          if (p?.attempt) this.notify(p, p.attempt.aid, { index: parent.index, what: "result", result });
-        }
       },
     );
+    // The caller's Call entry completes in the same transaction: never lost.
+    const parent = inv.parent?.index !== undefined ? this.active.get(inv.parent.id) : undefined;
+    if (parent) this.completeEntry(parent, inv.parent!.index!, result);
   }
 
   private insertInvocation(inv: ActiveInvocation): void {
@@ -695,58 +794,257 @@ export class Engine {
       last_failure: null,
       created_at: inv.createdAt,
       modified_at: inv.createdAt,
+      restarted_from: inv.restartedFrom ?? null,
     });
     if (inv.idempotencyKey !== undefined) {
       this.q.insertIdempotency(inv.service, inv.key ?? "", inv.handler, inv.idempotencyKey, inv.id);
     }
+    // Journal entries copied by restart-as-new.
+    for (const e of inv.journal.values()) this.q.insertEntry(inv.id, e, inv.createdAt, isCompleted(e));
+  }
+
+  // --- awakeables and workflow promises ---------------------------------------------------------------
+
+  /** Resolves or rejects an awakeable; unknown or completed ones are ignored (first value wins). */
+  completeAwakeable(awakeableId: string, result: Result): void {
+    const parsed = parseAwakeableId(awakeableId);
+    if (!parsed) throw new EngineError("BAD_AWAKEABLE_ID", 400, `bad awakeable id '${awakeableId}': bad format`);
+    const inv = this.active.get(parsed.invocationId);
+    const entry = inv?.journal.get(parsed.index);
+    if (!inv || entry?.type !== "Awakeable") return;
+    this.completeEntry(inv, parsed.index, result);
+  }
+
+  private promiseKey(inv: ActiveInvocation, name: string): string {
+    return `${inv.service}\u0000${inv.key}\u0000${name}`;
+  }
+
+  private storedPromise(inv: ActiveInvocation, name: string): Result | undefined {
+    const row = this.q.getPromise(inv.service, inv.key!, name);
+    return row ? resultFromColumns(row.result_kind, row.result) : undefined;
+  }
+
+  private waitForPromise(inv: ActiveInvocation, entry: JournalEntry): void {
+    const stored = this.storedPromise(inv, entry.name!);
+    if (stored) {
+      this.completeEntry(inv, entry.index, stored);
+      return;
+    }
+    const k = this.promiseKey(inv, entry.name!);
+    const list = this.promiseWaiters.get(k) ?? [];
+    list.push({ id: inv.id, index: entry.index });
+    this.promiseWaiters.set(k, list);
+  }
+
+  private onPromiseCommand(inv: ActiveInvocation, entry: JournalEntry): void {
+    const name = entry.name!;
+    const stored = this.storedPromise(inv, name);
+    if (entry.type === "PeekPromise") {
+      this.completeEntry(inv, entry.index, stored ?? { kind: "empty" });
+      return;
+    }
+    if (stored) {
+      this.completeEntry(inv, entry.index, { kind: "failure", code: 409, message: "promise was already completed" });
+      return;
+    }
+    const completion = entry.completion!;
+    const now = Date.now();
+    const { service, key } = inv;
+    this.commit.enqueue(() => this.q.insertPromise(service, key!, name, completion, now));
+    this.completeEntry(inv, entry.index, { kind: "empty" });
+    const k = this.promiseKey(inv, name);
+    for (const w of this.promiseWaiters.get(k) ?? []) {
+      const waiting = this.active.get(w.id);
+      if (waiting) this.completeEntry(waiting, w.index, completion);
+    }
+    this.promiseWaiters.delete(k);
   }
 
   // --- operator actions (admin API) ------------------------------------------------------------
 
-  /** Cancel: the handler gets a CancelledError at its next await and may compensate. 202. */
+  private activeOr404(id: string, completedMessage: string): ActiveInvocation {
+    const inv = this.active.get(id);
+    if (inv && inv.status !== "completed") return inv;
+    if (inv || this.q.getInvocation(id)) throw new EngineError("CONFLICT", 409, completedMessage);
+    throw new EngineError("NOT_FOUND", 404, `The requested invocation '${id}' does not exist`);
+  }
+
+  private tryOperator(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // cancelling something already completed or unknown from a handler is a no-op
+    }
+  }
+
+  /** Cancel: the handler gets a CancelledError at its next await and may compensate; child calls are cancelled too. */
   cancel(id: string): void {
-    throw new EngineError("NOT_IMPLEMENTED", 501, `cancel of ${id} is not implemented yet`);
+    const inv = this.activeOr404(id, `The invocation '${id}' was already completed.`);
+    if (inv.cancel) return;
+    if (inv.status === "pending" || inv.status === "scheduled") {
+      // Never started: nothing to compensate.
+      this.complete(inv, CANCELLED);
+      return;
+    }
+    const seq = inv.nextSeq++;
+    inv.cancel = { seq };
+    const now = Date.now();
+    this.commit.enqueue(
+      () => this.q.setCancel(id, seq, null, now),
+      () => {
+        const attempt = inv.attempt;
+        if (attempt) this.workers.get(attempt.workerId)?.send({ t: "cancel", aid: attempt.aid, seq });
+        else if (this.active.has(id)) {
+          // Suspended, backing off or paused: run it now so the handler sees the cancel.
+          if (inv.timer) clearTimeout(inv.timer);
+          inv.timer = undefined;
+          this.startAttempt(inv);
+        }
+      },
+    );
+    for (const child of this.childCalls(inv)) this.tryOperator(() => this.cancel(child));
   }
 
-  /** Kill: ends the invocation at once with 409 "killed"; no user code runs; child calls are killed too. 200. */
+  /** Kill: ends the invocation at once with 409 "killed"; no user code runs; child calls are killed too. */
   kill(id: string): void {
-    throw new EngineError("NOT_IMPLEMENTED", 501, `kill of ${id} is not implemented yet`);
+    const inv = this.activeOr404(id, `The invocation '${id}' was already completed.`);
+    const attempt = inv.attempt;
+    if (attempt) this.workers.get(attempt.workerId)?.send({ t: "abort", aid: attempt.aid });
+    const children = this.childCalls(inv);
+    this.complete(inv, KILLED);
+    for (const child of children) this.tryOperator(() => this.kill(child));
   }
 
-  /** Pause: stops retrying/running; status paused. 202. */
+  private childCalls(inv: ActiveInvocation): string[] {
+    return [...inv.journal.values()].filter((e) => e.type === "Call" && !e.result && e.target?.invocationId).map((e) => e.target!.invocationId!);
+  }
+
+  /** Pause: stops running or retrying; resume, restart or kill it later. */
   pause(id: string): void {
-    throw new EngineError("NOT_IMPLEMENTED", 501, `pause of ${id} is not implemented yet`);
+    const inv = this.activeOr404(id, `The invocation '${id}' is not running, cannot be paused.`);
+    if (inv.status === "paused") return;
+    if (inv.status === "pending" || inv.status === "scheduled") {
+      throw new EngineError("CONFLICT", 409, `The invocation '${id}' is not running, cannot be paused.`);
+    }
+    const attempt = inv.attempt;
+    if (attempt) this.workers.get(attempt.workerId)?.send({ t: "abort", aid: attempt.aid });
+    this.endAttempt(inv);
+    this.setPaused(inv, inv.lastFailure);
   }
 
-  /** Resume a paused, suspended or backing-off invocation now. 200. */
+  /** Resume a paused, suspended or backing-off invocation now. */
   resume(id: string): void {
-    throw new EngineError("NOT_IMPLEMENTED", 501, `resume of ${id} is not implemented yet`);
+    const inv = this.activeOr404(id, `The invocation '${id}' is completed, cannot be resumed.`);
+    if (inv.status === "pending" || inv.status === "scheduled") {
+      throw new EngineError("TOO_EARLY", 425, `The invocation '${id}' is either inboxed or scheduled, cannot be resumed.`);
+    }
+    if (inv.attempt) return;
+    if (inv.timer) clearTimeout(inv.timer);
+    inv.timer = undefined;
+    this.setStatus(inv, "ready");
+    this.startAttempt(inv);
   }
 
-  /** Purge a completed invocation: journal, result and metadata. 200. */
+  /** Purge a completed invocation: journal, result and metadata are forgotten. */
   purge(id: string): void {
-    throw new EngineError("NOT_IMPLEMENTED", 501, `purge of ${id} is not implemented yet`);
+    if (this.active.has(id)) throw new EngineError("CONFLICT", 409, `The invocation '${id}' is not yet completed.`);
+    const row = this.q.getInvocation(id);
+    if (!row) throw new EngineError("NOT_FOUND", 404, `The requested invocation '${id}' does not exist`);
+    this.forget(row);
+  }
+
+  private forget(row: Pick<InvocationRow, "id" | "service" | "key" | "handler_type">): void {
+    for (const [k, v] of this.idempotency) if (v === row.id) this.idempotency.delete(k);
+    this.commit.enqueue(() => {
+      this.q.deleteInvocation(row.id);
+      if (row.handler_type === "workflow" && row.key !== null) {
+        // A workflow's state and promises live as long as its run is retained.
+        this.q.clearAllState(row.service, row.key);
+        this.q.deletePromises(row.service, row.key);
+      }
+    });
   }
 
   /**
-   * Restart a completed invocation as a new one with the same input and headers.
-   * With `from`, the journal prefix up to and including entry `from` is copied
-   * (it must end on a completed entry). `overrides` replaces the recorded
-   * result of completed entries below `from` in the copy.
+   * Restart a completed invocation as a new one with the same input and
+   * headers. With `from`, journal entries 1..from are copied (they must all
+   * be completed); `overrides` replaces recorded values of copied entries.
    */
   restartAsNew(id: string, from?: number, overrides?: Map<number, Uint8Array>): string {
-    throw new EngineError("NOT_IMPLEMENTED", 501, `restart of ${id} (from ${from}, ${overrides?.size ?? 0} overrides) is not implemented yet`);
+    if (this.active.has(id)) throw new EngineError("CONFLICT", 409, `The invocation '${id}' is still running.`);
+    const row = this.q.getInvocation(id);
+    if (!row) throw new EngineError("NOT_FOUND", 404, `The requested invocation '${id}' does not exist`);
+    if (row.handler_type === "workflow") throw new EngineError("UNSUPPORTED", 422, `The invocation '${id}' is a workflow run: restarting workflows is not supported.`);
+    const journal = new Map<number, JournalEntry>();
+    if (from !== undefined && from > 0) {
+      const entries = this.q.journal(id).map((r) => ({ ...r }));
+      const last = entries.length ? entries[entries.length - 1]!.idx : 0;
+      if (from > last) throw new EngineError("OUT_OF_RANGE", 400, `The given index is out of range of currently stored journal for invocation '${id}'.`);
+      for (const r of entries) {
+        if (r.idx > from) break;
+        const e = entryFromRow(r);
+        if (!isCompleted(e)) {
+          throw new EngineError("BAD_RANGE", 400, `The journal prefix of invocation '${id}' up to entry ${from} holds entry ${e.index} (${e.type}) without its completion: restart from an earlier entry.`);
+        }
+        journal.set(e.index, e);
+      }
+    }
+    for (const [k, value] of overrides ?? []) {
+      const e = journal.get(k);
+      if (!e || !e.result) throw new EngineError("BAD_OVERRIDE", 400, `entry ${k} is not a completed entry of the copied prefix (1..${from ?? 0})`);
+      e.result = { kind: "value", value };
+    }
+    const accepted = this.invoke(
+      {
+        service: row.service,
+        handler: row.handler,
+        ...(row.key !== null ? { key: row.key } : {}),
+        input: toBytes(row.input),
+        headers: JSON.parse(row.headers),
+      },
+      undefined,
+      { from: id, journal },
+    );
+    return accepted.invocationId;
   }
 
-  /** Replaces the whole state of one key (undefined clears it all), or sets/clears one entry. */
-  writeState(service: string, key: string, change: { replace: Map<string, Uint8Array> } | { set: string; value: Uint8Array } | { clear: string } | { clearAll: true }): void {
-    throw new EngineError("NOT_IMPLEMENTED", 501, `writing state of ${service}/${key} (${Object.keys(change).join()}) is not implemented yet`);
+  /** Writes state of a key (repair, tests). Serialized with the key's invocations through the commit order. */
+  writeState(service: string, key: string, change: StateChange): void {
+    const svc = this.services.get(service);
+    if (!svc) throw new EngineError("NOT_FOUND", 404, `The requested service '${service}' does not exist`);
+    if (svc.ty === "SERVICE") throw new EngineError("BAD_REQUEST", 400, `'${service}' is a service: only virtual objects and workflows have state`);
+    if ("replace" in change) {
+      this.applyState(service, key, { type: "ClearAllState" });
+      for (const [name, value] of change.replace) this.applyState(service, key, { type: "SetState", name, value });
+    } else if ("set" in change) this.applyState(service, key, { type: "SetState", name: change.set, value: change.value });
+    else if ("clear" in change) this.applyState(service, key, { type: "ClearState", name: change.clear });
+    else this.applyState(service, key, { type: "ClearAllState" });
   }
 
   /** Who holds a key's lock and who waits for it, in order. */
   keyStatus(service: string, key: string): { holder: string | undefined; inbox: string[] } {
-    const lock = this.locks.get(lockKey(service, key));
-    return { holder: lock?.holder, inbox: [...(lock?.queue ?? [])] };
+    return this.locks.status(lockKey(service, key));
+  }
+
+  /** The invocation id of a workflow's run for a key, if it ran (or runs). */
+  workflowRun(service: string, key: string): { id: string; exists: boolean } {
+    const id = workflowRunId(service, key);
+    return { id, exists: this.active.has(id) || this.q.getInvocation(id) !== undefined };
+  }
+
+  // --- retention -------------------------------------------------------------------------------
+
+  /** Drops journals and completed invocations whose retention has passed. */
+  private sweep(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    const journals = this.q.expiredJournals(now);
+    const invocations = this.q.expiredInvocations(now);
+    if (journals.length === 0 && invocations.length === 0) return;
+    this.commit.enqueue(() => {
+      for (const id of journals) this.q.dropJournal(id);
+    });
+    for (const row of invocations) this.forget(row);
   }
 
   // --- shutdown ----------------------------------------------------------------------------------
@@ -754,8 +1052,12 @@ export class Engine {
   /** Stops timers and commits what is queued; unfinished work resumes at the next start. */
   stop(): void {
     this.stopped = true;
-    for (const inv of this.active.values()) if (inv.timer) clearTimeout(inv.timer);
-    for (const t of this.sleepTimers.values()) clearTimeout(t);
+    clearInterval(this.sweeper);
+    for (const inv of this.active.values()) {
+      if (inv.timer) clearTimeout(inv.timer);
+      if (inv.inactivity) clearTimeout(inv.inactivity);
+    }
+    for (const t of this.timers.values()) clearTimeout(t);
     this.commit.drain();
   }
 
@@ -768,12 +1070,12 @@ function idempotencyMapKey(req: { service: string; key?: string; handler: string
   return `${req.service}\u0000${req.key ?? ""}\u0000${req.handler}\u0000${req.idempotencyKey}`;
 }
 
-function completionFromRow(row: InvocationRow, retention: number): Completion {
+function completionFromRow(row: InvocationRow): Completion {
   return {
     id: row.id,
     result: resultFromColumns(row.result_kind, row.result)!,
     completedAt: row.completed_at!,
-    idempotencyExpiresAt: row.completed_at! + retention,
+    ...(row.completion_expires_at !== null ? { expiresAt: row.completion_expires_at } : {}),
   };
 }
 

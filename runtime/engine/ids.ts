@@ -1,5 +1,5 @@
 /** Invocation ids shaped like Restate's (`inv_1…`): opaque to clients, validated at the ingress. */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const BODY_LENGTH = 33;
@@ -18,4 +18,12 @@ export function isInvocationId(s: string): boolean {
 
 export function newSeed(): string {
   return randomBytes(16).toString("hex");
+}
+
+/** A workflow runs once per key, so its run's id is derived from the key (as in Restate). */
+export function workflowRunId(workflow: string, key: string): string {
+  const digest = createHash("sha256").update(workflow).update("\u0000").update(key).digest();
+  let s = "inv_1";
+  for (let i = 0; i < BODY_LENGTH; i++) s += ALPHABET[digest[i % digest.length]! % 62];
+  return s;
 }

@@ -40,6 +40,14 @@ export interface ActiveInvocation {
   retriesSinceEntry: number;
   lastEntryAt: number;
   lastFailure: string | undefined;
+  /** Next completion sequence number. */
+  nextSeq: number;
+  cancel: { seq: number; observedIndex?: number } | undefined;
+  /** While suspended: the entries whose completion resumes it. */
+  waitingOn: Set<number> | undefined;
+  /** Inactivity, then abort timer of the running attempt. */
+  inactivity: NodeJS.Timeout | undefined;
+  restartedFrom: string | undefined;
 }
 
 /** Exclusive handlers of objects and workflow runs hold the key's lock. */
@@ -47,13 +55,13 @@ export function holdsLock(inv: Pick<ActiveInvocation, "key" | "handlerType">): b
   return inv.key !== undefined && (inv.handlerType === "exclusive" || inv.handlerType === "workflow");
 }
 
-export function lockKey(service: string, key: string): string {
-  return `${service}\u0000${key}`;
-}
-
 export function fromRow(row: InvocationRow, entries: EntryRow[]): ActiveInvocation {
   const journal = new Map<number, JournalEntry>();
-  for (const r of entries) journal.set(r.idx, entryFromRow(r));
+  let maxSeq = row.cancel_seq ?? 0;
+  for (const r of entries) {
+    journal.set(r.idx, entryFromRow(r));
+    maxSeq = Math.max(maxSeq, r.completion_seq ?? 0);
+  }
   return {
     id: row.id,
     service: row.service,
@@ -78,6 +86,11 @@ export function fromRow(row: InvocationRow, entries: EntryRow[]): ActiveInvocati
     retriesSinceEntry: 0,
     lastEntryAt: row.modified_at,
     lastFailure: row.last_failure ?? undefined,
+    nextSeq: maxSeq + 1,
+    cancel: row.cancel_seq !== null ? { seq: row.cancel_seq, ...(row.cancel_observed_index !== null ? { observedIndex: row.cancel_observed_index } : {}) } : undefined,
+    waitingOn: row.suspended_waiting ? new Set(JSON.parse(row.suspended_waiting) as number[]) : undefined,
+    inactivity: undefined,
+    restartedFrom: row.restarted_from ?? undefined,
   };
 }
 

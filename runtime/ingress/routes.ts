@@ -143,7 +143,7 @@ async function invokeRoute(engine: Engine, req: HttpRequest, segments: string[],
 
 function completionResponse(c: Completion, handler: HandlerManifest | undefined, stored: boolean): HttpResponse {
   const headers: Record<string, string> = { "x-restate-id": c.id };
-  if (stored && c.idempotencyExpiresAt !== undefined) headers["idempotency-expires"] = rfc3339(c.idempotencyExpiresAt);
+  if (stored && c.expiresAt !== undefined) headers["idempotency-expires"] = rfc3339(c.expiresAt);
   if (c.result.kind === "failure") {
     const status = c.result.code >= 400 && c.result.code <= 599 ? c.result.code : 500;
     const body: Record<string, unknown> = { code: c.result.code, message: c.result.message };
@@ -151,7 +151,7 @@ function completionResponse(c: Completion, handler: HandlerManifest | undefined,
     body.source = "invocation";
     return json(status, body, { ...headers, "x-restate-error-source": "invocation" });
   }
-  const value = c.result.value;
+  const value = c.result.kind === "value" ? c.result.value : new Uint8Array(0);
   const contentType = handler?.outputContentType ?? "application/json";
   if (value.byteLength > 0 && contentType) headers["content-type"] = contentType;
   return { status: 200, headers, body: value };

@@ -29,9 +29,20 @@ export interface InvocationRow {
   modified_at: number;
   running_at: number | null;
   completed_at: number | null;
+  cancel_seq: number | null;
+  cancel_observed_index: number | null;
+  restarted_from: string | null;
+  suspended_waiting: string | null;
+  completion_expires_at: number | null;
+  journal_expires_at: number | null;
 }
 
-export type NewInvocation = Omit<InvocationRow, "result_kind" | "result" | "completed_at" | "running_at" | "input"> & { input: Uint8Array };
+export type NewInvocation = Pick<
+  InvocationRow,
+  | "id" | "service" | "handler" | "key" | "service_type" | "handler_type" | "status" | "headers" | "idempotency_key" | "seed"
+  | "invoked_by_id" | "invoked_by_index" | "inbox_seq" | "retry_count" | "next_retry_at" | "scheduled_at" | "last_failure"
+  | "created_at" | "modified_at" | "restarted_from"
+> & { input: Uint8Array };
 
 export interface AttemptFailure {
   invocation_id: string;
@@ -53,9 +64,10 @@ export class Queries {
     this.s = {
       insertInvocation: p(`INSERT INTO invocations (id, service, handler, key, service_type, handler_type, status, input, headers,
           idempotency_key, seed, invoked_by_id, invoked_by_index, inbox_seq, retry_count, next_retry_at, scheduled_at, last_failure,
-          created_at, modified_at)
+          created_at, modified_at, restarted_from)
         VALUES (@id, @service, @handler, @key, @service_type, @handler_type, @status, @input, @headers, @idempotency_key, @seed,
-          @invoked_by_id, @invoked_by_index, @inbox_seq, @retry_count, @next_retry_at, @scheduled_at, @last_failure, @created_at, @modified_at)`),
+          @invoked_by_id, @invoked_by_index, @inbox_seq, @retry_count, @next_retry_at, @scheduled_at, @last_failure, @created_at, @modified_at,
+          @restarted_from)`),
       setStatus: p(`UPDATE invocations SET status = ?, modified_at = ? WHERE id = ?`),
       setInbox: p(`UPDATE invocations SET status = ?, inbox_seq = ?, modified_at = ? WHERE id = ?`),
       setRunning: p(`UPDATE invocations SET status = 'running', running_at = ?, modified_at = ? WHERE id = ?`),
@@ -65,9 +77,23 @@ export class Queries {
       getInvocation: p(`SELECT * FROM invocations WHERE id = ?`),
       unfinished: p(`SELECT * FROM invocations WHERE status <> 'completed' ORDER BY created_at, inbox_seq`),
       maxInboxSeq: p(`SELECT COALESCE(MAX(inbox_seq), 0) AS seq FROM invocations`),
-      insertEntry: p(`INSERT INTO journal (invocation_id, idx, type, name, value, params, result_kind, result, created_at, completed_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      completeEntry: p(`UPDATE journal SET result_kind = ?, result = ?, completed_at = ? WHERE invocation_id = ? AND idx = ?`),
+      insertEntry: p(`INSERT INTO journal (invocation_id, idx, type, name, value, params, result_kind, result, created_at, completed_at, completion_seq)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      completeEntry: p(`UPDATE journal SET result_kind = ?, result = ?, completed_at = ?, completion_seq = ? WHERE invocation_id = ? AND idx = ?`),
+      setSuspended: p(`UPDATE invocations SET status = 'suspended', suspended_waiting = ?, modified_at = ? WHERE id = ?`),
+      setCancel: p(`UPDATE invocations SET cancel_seq = ?, cancel_observed_index = ?, modified_at = ? WHERE id = ?`),
+      setExpiry: p(`UPDATE invocations SET completion_expires_at = ?, journal_expires_at = ? WHERE id = ?`),
+      expiredJournals: p(`SELECT id FROM invocations WHERE journal_expires_at IS NOT NULL AND journal_expires_at <= ? LIMIT 1000`),
+      expiredInvocations: p(`SELECT id, service, key, service_type, handler_type FROM invocations WHERE completion_expires_at IS NOT NULL AND completion_expires_at <= ? LIMIT 1000`),
+      deleteJournal: p(`DELETE FROM journal WHERE invocation_id = ?`),
+      clearJournalExpiry: p(`UPDATE invocations SET journal_expires_at = NULL WHERE id = ?`),
+      deleteInvocation: p(`DELETE FROM invocations WHERE id = ?`),
+      deleteFailures: p(`DELETE FROM attempt_failures WHERE invocation_id = ?`),
+      deleteIdempotency: p(`DELETE FROM idempotency WHERE invocation_id = ?`),
+      getPromise: p(`SELECT * FROM promises WHERE service = ? AND key = ? AND name = ?`),
+      insertPromise: p(`INSERT INTO promises (service, key, name, result_kind, result, completed_at) VALUES (?, ?, ?, ?, ?, ?)`),
+      deletePromises: p(`DELETE FROM promises WHERE service = ? AND key = ?`),
+      failures: p(`SELECT * FROM attempt_failures WHERE invocation_id = ? ORDER BY attempt`),
       setEntryParams: p(`UPDATE journal SET params = ? WHERE invocation_id = ? AND idx = ?`),
       journal: p(`SELECT * FROM journal WHERE invocation_id = ? ORDER BY idx`),
       setState: p(`INSERT INTO state (service, key, name, value) VALUES (?, ?, ?, ?)
@@ -117,11 +143,51 @@ export class Queries {
   }
   insertEntry(invocationId: string, e: JournalEntry, now: number, completed: boolean): void {
     const c = resultToColumns(e.result);
-    this.st("insertEntry").run(invocationId, e.index, e.type, e.name ?? null, e.value ?? null, entryParams(e), c.result_kind, c.result, now, completed ? now : null);
+    this.st("insertEntry").run(invocationId, e.index, e.type, e.name ?? null, e.value ?? null, entryParams(e), c.result_kind, c.result, now, completed ? now : null, e.seq ?? null);
   }
-  completeEntry(invocationId: string, index: number, result: Result, now: number): void {
+  completeEntry(invocationId: string, index: number, result: Result, now: number, seq: number): void {
     const c = resultToColumns(result);
-    this.st("completeEntry").run(c.result_kind, c.result, now, invocationId, index);
+    this.st("completeEntry").run(c.result_kind, c.result, now, seq, invocationId, index);
+  }
+  setSuspended(id: string, waitingOn: number[], now: number): void {
+    this.st("setSuspended").run(JSON.stringify(waitingOn), now, id);
+  }
+  setCancel(id: string, seq: number, observedIndex: number | null, now: number): void {
+    this.st("setCancel").run(seq, observedIndex, now, id);
+  }
+  setExpiry(id: string, completionExpiresAt: number, journalExpiresAt: number): void {
+    this.st("setExpiry").run(completionExpiresAt, journalExpiresAt, id);
+  }
+  expiredJournals(now: number): string[] {
+    return (this.st("expiredJournals").all(now) as Array<{ id: string }>).map((r) => r.id);
+  }
+  expiredInvocations(now: number): Array<{ id: string; service: string; key: string | null; service_type: string; handler_type: string | null }> {
+    return this.st("expiredInvocations").all(now) as any;
+  }
+  /** Drops the journal of a completed invocation, keeping its result. */
+  dropJournal(id: string): void {
+    this.st("deleteJournal").run(id);
+    this.st("clearJournalExpiry").run(id);
+  }
+  /** Forgets a completed invocation entirely. */
+  deleteInvocation(id: string): void {
+    this.st("deleteJournal").run(id);
+    this.st("deleteFailures").run(id);
+    this.st("deleteIdempotency").run(id);
+    this.st("deleteInvocation").run(id);
+  }
+  getPromise(service: string, key: string, name: string): { result_kind: string; result: Buffer | null } | undefined {
+    return this.st("getPromise").get(service, key, name) as any;
+  }
+  insertPromise(service: string, key: string, name: string, result: Result, now: number): void {
+    const c = resultToColumns(result);
+    this.st("insertPromise").run(service, key, name, c.result_kind, c.result, now);
+  }
+  deletePromises(service: string, key: string): void {
+    this.st("deletePromises").run(service, key);
+  }
+  failures(invocationId: string): AttemptFailure[] {
+    return this.st("failures").all(invocationId) as AttemptFailure[];
   }
   setEntryParams(invocationId: string, e: JournalEntry): void {
     this.st("setEntryParams").run(entryParams(e), invocationId, e.index);

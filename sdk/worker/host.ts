@@ -5,7 +5,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { setServeHook } from "../endpoint.js";
-import { Attempt } from "../context_impl.js";
+import { Attempt } from "../attempt.js";
 import { BatchingSender } from "./channel.js";
 import { HandlerRegistry } from "./registry.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
@@ -45,7 +45,7 @@ function handle(msg: ToWorker): void {
         return;
       }
       const attempt = new Attempt(msg, handler, (m) => {
-        if (m.t === "output" || m.t === "error") attempts.delete(msg.aid);
+        if (m.t === "output" || m.t === "error" || m.t === "suspended") attempts.delete(msg.aid);
         out.send(m);
       });
       attempts.set(msg.aid, attempt);
@@ -58,6 +58,12 @@ function handle(msg: ToWorker): void {
     case "abort":
       attempts.get(msg.aid)?.close();
       attempts.delete(msg.aid);
+      return;
+    case "cancel":
+      attempts.get(msg.aid)?.onCancel(msg.seq);
+      return;
+    case "suspend":
+      attempts.get(msg.aid)?.onSuspendRequest();
       return;
   }
 }

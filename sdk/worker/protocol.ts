@@ -11,6 +11,8 @@
 /** The outcome of a completable entry or of an invocation. */
 export type Result =
   | { kind: "value"; value: Uint8Array }
+  /** Completed without a value: a peeked promise that is not resolved yet, a promise completed by this entry. */
+  | { kind: "empty" }
   | { kind: "failure"; code: number; message: string; metadata?: Record<string, string> };
 
 export type EntryType =
@@ -22,7 +24,14 @@ export type EntryType =
   | "Run"
   | "Call"
   | "OneWayCall"
-  | "Sleep";
+  | "Sleep"
+  | "Awakeable"
+  | "CompleteAwakeable"
+  | "GetPromise"
+  | "PeekPromise"
+  | "CompletePromise"
+  | "AttachInvocation"
+  | "CancelInvocation";
 
 /** Parameters of a call or send, as journaled. */
 export interface CallTarget {
@@ -51,6 +60,12 @@ export interface JournalEntry {
   keys?: string[];
   /** Sleep: absolute wake-up time, ms since epoch. */
   wakeUpAt?: number;
+  /** CompleteAwakeable: the awakeable completed; AttachInvocation/CancelInvocation: the target id. */
+  targetId?: string;
+  /** CompletePromise: the value or failure the promise is completed with. */
+  completion?: Result;
+  /** Completion order within the invocation, set by the runtime when the entry completes. */
+  seq?: number;
 }
 
 export interface InvocationTarget {
@@ -75,16 +90,38 @@ export interface StartAttempt {
   /** Failed attempts since the last journal entry was stored (ctx.run retry policies use it). */
   retryCountSinceLastStoredEntry: number;
   durationSinceLastStoredEntry: number;
+  /** A cancel request: its completion sequence number, and where the SDK first saw it. */
+  cancel?: CancelState;
+}
+
+export interface CancelState {
+  seq: number;
+  /** The last journal index allocated when an attempt saw the cancel; undefined if none has yet. */
+  observedIndex?: number;
 }
 
 export interface Notify {
   t: "notify";
   aid: number;
   index: number;
-  /** "ack": a run's result is durable; "invocationId": a call's child id; "result": a call's result. */
+  /** "ack": a run's result is durable; "invocationId": a call's child id; "result": an entry completed. */
   what: "ack" | "invocationId" | "result";
   invocationId?: string;
   result?: Result;
+  seq?: number;
+}
+
+/** The invocation was cancelled while this attempt runs. */
+export interface CancelNotice {
+  t: "cancel";
+  aid: number;
+  seq: number;
+}
+
+/** The attempt was inactive for the inactivity timeout: suspend if it only waits. */
+export interface SuspendRequest {
+  t: "suspend";
+  aid: number;
 }
 
 export interface AbortAttempt {
@@ -92,7 +129,7 @@ export interface AbortAttempt {
   aid: number;
 }
 
-export type ToWorker = StartAttempt | Notify | AbortAttempt;
+export type ToWorker = StartAttempt | Notify | AbortAttempt | CancelNotice | SuspendRequest;
 
 export interface HandlerManifest {
   name: string;
@@ -170,4 +207,18 @@ export interface AttemptError {
   pause?: boolean;
 }
 
-export type FromWorker = WorkerReady | WorkerLoadError | Command | Output | AttemptError;
+/** The attempt only waits for these entries: end it; a completion of any resumes the invocation. */
+export interface Suspended {
+  t: "suspended";
+  aid: number;
+  waitingOn: number[];
+}
+
+/** The attempt saw the cancel request after allocating entries up to `index`. */
+export interface CancelObserved {
+  t: "cancelObserved";
+  aid: number;
+  index: number;
+}
+
+export type FromWorker = WorkerReady | WorkerLoadError | Command | Output | AttemptError | Suspended | CancelObserved;

@@ -2,7 +2,7 @@
 import { handlerInfo, type DefinitionInternals } from "../definitions.js";
 import { durationToMillis } from "../duration.js";
 import type { HandlerOptions, ServiceOptions } from "../options.js";
-import type { ResolvedHandler } from "../context_impl.js";
+import type { ResolvedHandler } from "../attempt.js";
 import type { HandlerOptionsManifest, ServiceManifest } from "./protocol.js";
 
 export class HandlerRegistry {
