@@ -1026,6 +1026,11 @@ export class Engine {
     return this.locks.status(lockKey(service, key));
   }
 
+  /** The invocation an idempotency key names, if any. */
+  idempotentInvocation(req: { service: string; key?: string; handler: string; idempotencyKey: string }): string | undefined {
+    return this.idempotency.get(idempotencyMapKey(req));
+  }
+
   /** The invocation id of a workflow's run for a key, if it ran (or runs). */
   workflowRun(service: string, key: string): { id: string; exists: boolean } {
     const id = workflowRunId(service, key);

@@ -5,7 +5,7 @@
 import type { Engine, Completion } from "../engine/engine.js";
 import { EngineError } from "../engine/errors.js";
 import { isInvocationId } from "../engine/ids.js";
-import type { HandlerManifest, ServiceManifest } from "../../sdk/worker/protocol.js";
+import type { HandlerManifest, Result, ServiceManifest } from "../../sdk/worker/protocol.js";
 import { header, json, type Handler, type HttpRequest, type HttpResponse } from "./http.js";
 import { parseDelay } from "./duration.js";
 
@@ -45,16 +45,29 @@ async function restateRoutes(engine: Engine, req: HttpRequest, s: string[]): Pro
     if (req.method !== "POST" && req.method !== "GET") return ingressError(405, "method not allowed", "ingress");
     return invokeRoute(engine, req, rest, first === "send");
   }
-  // /restate/invocation/{id}/attach|output and /restate/attach|output/{id}
-  let id: string | undefined;
-  let op: string | undefined;
-  if (first === "invocation" && rest.length === 2) [id, op] = rest;
-  else if ((first === "attach" || first === "output") && rest.length === 1) [op, id] = [first, rest[0]];
-  if (id !== undefined && (op === "attach" || op === "output")) {
-    if (req.method !== "GET") return ingressError(405, "method not allowed", "ingress");
-    return attachRoute(engine, decodeURIComponent(id), op);
+  if ((first === "awakeables" || first === "a") && rest.length === 2 && (rest[1] === "resolve" || rest[1] === "reject")) {
+    if (req.method !== "POST") return ingressError(405, "method not allowed", "ingress");
+    return awakeableRoute(engine, req, decodeURIComponent(rest[0]!), rest[1]);
   }
-  return ingressError(404, "not found", "ingress");
+  // /restate/invocation/{id}/attach|output, /restate/attach|output/{id},
+  // /restate/invocation/{svc}[/{key}]/{handler}/{idempotencyKey}/attach|output,
+  // /restate/workflow/{wf}/{key}/attach|output
+  const op = first === "attach" || first === "output" ? first : rest[rest.length - 1];
+  if (op !== "attach" && op !== "output") return ingressError(404, "not found", "ingress");
+  let id: string | undefined;
+  if (first === "attach" || first === "output") id = rest.length === 1 ? decodeURIComponent(rest[0]!) : undefined;
+  else if (first === "invocation" && rest.length === 2) id = decodeURIComponent(rest[0]!);
+  else if (first === "invocation" && (rest.length === 4 || rest.length === 5)) {
+    const [service, ...more] = rest.slice(0, -1).map(decodeURIComponent);
+    const [key, handler, idempotencyKey] = more.length === 3 ? more : [undefined, ...more];
+    id = engine.idempotentInvocation({ service: service!, handler: handler!, idempotencyKey: idempotencyKey!, ...(key !== undefined ? { key } : {}) });
+    if (id === undefined) return ingressError(404, "invocation not found", "ingress");
+  } else if (first === "workflow" && rest.length === 3) {
+    id = engine.workflowRun(decodeURIComponent(rest[0]!), decodeURIComponent(rest[1]!)).id;
+  }
+  if (id === undefined) return ingressError(404, "not found", "ingress");
+  if (req.method !== "GET") return ingressError(405, "method not allowed", "ingress");
+  return attachRoute(engine, id, op);
 }
 
 function resolveTarget(engine: Engine, segments: string[], sendHint: boolean | undefined): Target | HttpResponse {
@@ -126,6 +139,13 @@ async function invokeRoute(engine: Engine, req: HttpRequest, segments: string[],
     throw e;
   }
   const idHeader = { "x-restate-id": accepted.invocationId };
+  if (accepted.workflowAlreadyInvoked && !t.send) {
+    return json(
+      409,
+      { code: 409, message: "the workflow method was already invoked", source: "invocation" },
+      { ...idHeader, "x-restate-error-source": "invocation" },
+    );
+  }
   if (t.send) {
     await accepted.durable;
     const body: Record<string, string> = {
@@ -168,6 +188,19 @@ async function attachRoute(engine: Engine, id: string, op: "attach" | "output"):
   if (found.state === "completed") return completionResponse(found.completion, undefined, true);
   if (op === "output") return ingressError(470, "the invocation exists but has not completed yet", "ingress");
   return completionResponse(await engine.awaitCompletion(id), undefined, false);
+}
+
+/** Resolve (JSON body) or reject (text reason) an awakeable: 202 with no body, also when it is unknown or done. */
+function awakeableRoute(engine: Engine, req: HttpRequest, id: string, op: "resolve" | "reject"): HttpResponse {
+  const result: Result =
+    op === "resolve" ? { kind: "value", value: req.body } : { kind: "failure", code: 500, message: new TextDecoder().decode(req.body) };
+  try {
+    engine.completeAwakeable(id, result);
+  } catch (e) {
+    if (e instanceof EngineError) return ingressError(e.status, e.message, "ingress");
+    throw e;
+  }
+  return { status: 202 };
 }
 
 function mediaType(v: string): string {
