@@ -90,6 +90,23 @@ export interface Context {
   genericSend<REQ = Uint8Array>(send: GenericSend<REQ>): InvocationHandle;
 
   sleep(duration: Duration | number, name?: string): RestatePromise<void>;
+
+  /** A promise completed from outside (ingress /restate/awakeables/{id}/resolve) or by another handler. */
+  awakeable<T>(serde?: Serde<T>): { id: string; promise: RestatePromise<T> };
+  resolveAwakeable<T>(id: string, payload?: T, serde?: Serde<T>): void;
+  rejectAwakeable(id: string, reason: RejectReason): void;
+
+  /** Another invocation: wait for its result, or cancel it. */
+  invocation(invocationId: InvocationId): InvocationReference;
+  /** @deprecated use ctx.invocation(id).attach() */
+  attach<T>(invocationId: InvocationId, serde?: Serde<T>): RestatePromise<T>;
+  /** @deprecated use ctx.invocation(id).cancel() */
+  cancel(invocationId: InvocationId): void;
+}
+
+export interface InvocationReference {
+  attach<T>(serde?: Serde<T>): RestatePromise<T>;
+  cancel(): void;
 }
 
 export interface GenericCall<REQ, RES> {

@@ -38,6 +38,8 @@ export type {
   GenericCall,
   GenericSend,
   Target,
+  InvocationReference,
+  RejectReason,
 } from "./context.js";
 export type {
   ServiceDefinition,

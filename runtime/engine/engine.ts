@@ -46,6 +46,7 @@ const DEFAULTS: EngineDefaults = {
   inactivityTimeoutMs: 60_000,
   abortTimeoutMs: 600_000,
 };
+/** Expired records are swept at least this often, and as soon as the next one is due. */
 const SWEEP_INTERVAL_MS = 60_000;
 
 export interface InvokeRequest {
@@ -109,7 +110,7 @@ export class Engine {
   private nextAid = 1;
   private inboxSeq: number;
   private stopped = false;
-  private readonly sweeper: NodeJS.Timeout;
+  private sweeper: { timer: NodeJS.Timeout; at: number } | undefined;
 
   constructor(opts: EngineOptions) {
     this.q = new Queries(opts.db);
@@ -118,8 +119,6 @@ export class Engine {
     this.defaults = { ...DEFAULTS, ...opts.defaults };
     this.inboxSeq = this.q.maxInboxSeq();
     this.recover();
-    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
-    this.sweeper.unref();
     this.sweep();
   }
 
@@ -759,6 +758,7 @@ export class Engine {
         if (inv.idempotencyKey !== undefined) this.q.expireIdempotency(inv.id, expiresAt);
       },
       () => {
+        this.scheduleSweep(journalExpiresAt);
         this.active.delete(inv.id);
         if (inv.key !== undefined) this.evictState(inv.service, inv.key);
         const completion: Completion = { id: inv.id, result, completedAt: now, expiresAt };
@@ -1039,17 +1039,29 @@ export class Engine {
 
   // --- retention -------------------------------------------------------------------------------
 
+  private scheduleSweep(at: number): void {
+    if (this.stopped || (this.sweeper && this.sweeper.at <= at)) return;
+    if (this.sweeper) clearTimeout(this.sweeper.timer);
+    const timer = setTimeout(() => this.sweep(), Math.max(0, at - Date.now()));
+    timer.unref();
+    this.sweeper = { timer, at };
+  }
+
   /** Drops journals and completed invocations whose retention has passed. */
   private sweep(): void {
     if (this.stopped) return;
+    this.sweeper = undefined;
     const now = Date.now();
     const journals = this.q.expiredJournals(now);
     const invocations = this.q.expiredInvocations(now);
-    if (journals.length === 0 && invocations.length === 0) return;
-    this.commit.enqueue(() => {
-      for (const id of journals) this.q.dropJournal(id);
-    });
+    if (journals.length > 0) {
+      this.commit.enqueue(() => {
+        for (const id of journals) this.q.dropJournal(id);
+      });
+    }
     for (const row of invocations) this.forget(row);
+    // Look again once this sweep's deletions are committed.
+    this.commit.afterDurable(() => this.scheduleSweep(Math.min(this.q.nextExpiry() ?? Infinity, Date.now() + SWEEP_INTERVAL_MS)));
   }
 
   // --- shutdown ----------------------------------------------------------------------------------
@@ -1057,7 +1069,7 @@ export class Engine {
   /** Stops timers and commits what is queued; unfinished work resumes at the next start. */
   stop(): void {
     this.stopped = true;
-    clearInterval(this.sweeper);
+    if (this.sweeper) clearTimeout(this.sweeper.timer);
     for (const inv of this.active.values()) {
       if (inv.timer) clearTimeout(inv.timer);
       if (inv.inactivity) clearTimeout(inv.inactivity);

@@ -85,6 +85,9 @@ export class Queries {
       setExpiry: p(`UPDATE invocations SET completion_expires_at = ?, journal_expires_at = ? WHERE id = ?`),
       expiredJournals: p(`SELECT id FROM invocations WHERE journal_expires_at IS NOT NULL AND journal_expires_at <= ? LIMIT 1000`),
       expiredInvocations: p(`SELECT id, service, key, service_type, handler_type FROM invocations WHERE completion_expires_at IS NOT NULL AND completion_expires_at <= ? LIMIT 1000`),
+      nextExpiry: p(`SELECT MIN(t) AS t FROM (
+          SELECT MIN(journal_expires_at) AS t FROM invocations WHERE journal_expires_at IS NOT NULL
+          UNION ALL SELECT MIN(completion_expires_at) FROM invocations WHERE completion_expires_at IS NOT NULL)`),
       deleteJournal: p(`DELETE FROM journal WHERE invocation_id = ?`),
       clearJournalExpiry: p(`UPDATE invocations SET journal_expires_at = NULL WHERE id = ?`),
       deleteInvocation: p(`DELETE FROM invocations WHERE id = ?`),
@@ -163,6 +166,10 @@ export class Queries {
   }
   expiredInvocations(now: number): Array<{ id: string; service: string; key: string | null; service_type: string; handler_type: string | null }> {
     return this.st("expiredInvocations").all(now) as any;
+  }
+  /** When the next journal or result expires, if any does. */
+  nextExpiry(): number | undefined {
+    return (this.st("nextExpiry").get() as { t: number | null }).t ?? undefined;
   }
   /** Drops the journal of a completed invocation, keeping its result. */
   dropJournal(id: string): void {
