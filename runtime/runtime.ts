@@ -3,15 +3,17 @@
  * composed and torn down in reverse order.
  */
 import { mkdirSync, rmSync, writeFileSync, existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import type { Server } from "node:http";
-import { bundle, findEntry } from "./build/bundle.js";
+import { Builder, findEntry } from "./build/bundle.js";
+import { SourceWatcher } from "./build/watch.js";
+import type { WorkerProcess } from "./workers/worker_process.js";
 import { openDatabase } from "./storage/db.js";
-import { Engine } from "./engine/engine.js";
+import { Engine, type ReloadFinding } from "./engine/engine.js";
 import { WorkerPool } from "./workers/pool.js";
 import { serveHttp } from "./ingress/http.js";
 import { ingressError, ingressRoutes } from "./ingress/routes.js";
-import { adminRoutes } from "./admin/routes.js";
+import { adminApi } from "./admin/routes.js";
 import { acquireLock } from "./lock.js";
 import { UserError } from "./errors.js";
 import type { ServiceManifest } from "../sdk/worker/protocol.js";
@@ -29,6 +31,8 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** User code's stdout/stderr lines. */
   output?: (line: string, stream: "stdout" | "stderr") => void;
+  /** Rebuild and reload on source changes (default true). */
+  watch?: boolean;
 }
 
 export interface Runtime {
@@ -61,8 +65,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   try {
     releasers.push(acquireLock(dataDir));
     const entry = findEntry(projectDir, opts.entry);
-    const built = await bundle(entry, join(dataDir, "build"));
-    log(`built ${entry} in ${Math.round(built.millis)} ms`);
+    const builder = new Builder(entry, join(dataDir, "build"), projectDir);
+    releasers.push(() => builder.dispose());
+    const built = await builder.build();
+    log(`built ${relative(projectDir, entry)} in ${Math.round(built.millis)} ms`);
 
     const db = openDatabase(join(dataDir, "runtime.db"));
     releasers.push(() => {
@@ -79,9 +85,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     });
     releasers.push(() => engine.stop());
 
+    let pool!: WorkerPool;
     const services = await new Promise<ServiceManifest[]>((resolveReady, rejectReady) => {
       let first = true;
-      const pool = new WorkerPool(built.outfile, projectDir, {
+      pool = new WorkerPool(built.outfile, projectDir, {
         ready: (w, services) => {
           engine.workerReady(w, services);
           if (first) {
@@ -104,11 +111,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       pool.start();
     });
 
+    if (opts.watch ?? true) {
+      const reload = reloader({ builder, pool, engine, log, projectDir, firstBundle: built.outfile, firstInputs: built.inputs });
+      const watcher = new SourceWatcher(projectDir, (files) => void reload(files));
+      await watcher.start();
+      releasers.push(() => watcher.stop());
+    }
+
     const maxBodyBytes = opts.maxBodyBytes ?? 10 * 1024 * 1024;
     const tooLarge = (limit: number) => ingressError(413, `the request body is larger than the limit of ${limit} bytes`, "ingress");
     const ingress = await listen(ingressRoutes(engine), host, opts.ingressPort ?? 8080, maxBodyBytes, tooLarge, "ingress", "--ingress-port");
     releasers.push(() => closeServer(ingress));
-    const admin = await listen(adminRoutes(engine), host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
+    const adminHandlers = adminApi(engine, { dbFile: join(dataDir, "runtime.db") });
+    releasers.push(() => adminHandlers.close());
+    const admin = await listen(adminHandlers.handler, host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
     releasers.push(() => closeServer(admin));
 
     const ingressUrl = `http://${host}:${port(ingress)}`;
@@ -121,6 +137,101 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await release();
     throw e;
   }
+}
+
+/**
+ * A source changed: rebuild, load the build in a new worker, check every
+ * in-flight journal against it, then switch over. One reload at a time; a
+ * change during a reload triggers one more.
+ */
+const CONFIG_FILES = ["package.json", "tsconfig.json"];
+
+function reloader(ctx: {
+  builder: Builder;
+  pool: WorkerPool;
+  engine: Engine;
+  log: (l: string) => void;
+  projectDir: string;
+  firstBundle: string;
+  firstInputs: string[];
+}) {
+  const { builder, pool, engine, log } = ctx;
+  let running = false;
+  let again: string[] | undefined;
+  const bundles = new Map<number, string>();
+  let currentBundle = ctx.firstBundle;
+  // Only files the bundle is made of (or project config) trigger a reload; after
+  // a failed build any change may be the fix.
+  let inputs: Set<string> | undefined = new Set(ctx.firstInputs);
+  const relevant = (files: string[]) =>
+    inputs === undefined || files.some((f) => inputs!.has(resolve(ctx.projectDir, f)) || CONFIG_FILES.includes(f));
+  const once = async (files: string[]) => {
+    if (!relevant(files)) return;
+    let built;
+    try {
+      built = await builder.build();
+    } catch (e) {
+      inputs = undefined;
+      log(`build failed after a change to ${files.join(", ")}; the last good build keeps serving:\n${(e as Error).message}`);
+      return;
+    }
+    inputs = new Set(built.inputs);
+    const loaded = await pool.load(built.outfile);
+    if (!loaded.ok) {
+      builder.discard(built.outfile);
+      log(`the new build failed to load; the last good build keeps serving: ${loaded.message}`);
+      return;
+    }
+    const findings = await engine.checkJournals(loaded.worker);
+    bundles.set(loaded.worker.id, built.outfile);
+    const previousBundle = currentBundle;
+    currentBundle = built.outfile;
+    pool.promote(loaded.worker, built.outfile);
+    engine.adopt(loaded.worker, loaded.services, (old: WorkerProcess) => {
+      old.stop();
+      builder.discard(bundles.get(old.id) ?? previousBundle);
+      bundles.delete(old.id);
+    });
+    log(`reloaded after a change to ${files.join(", ")} (build ${Math.round(built.millis)} ms)`);
+    for (const line of describeFindings(findings)) log(line);
+  };
+  return async (files: string[]) => {
+    if (running) {
+      again = [...(again ?? []), ...files];
+      return;
+    }
+    running = true;
+    try {
+      await once(files);
+      while (again) {
+        const next = again;
+        again = undefined;
+        await once(next);
+      }
+    } finally {
+      running = false;
+    }
+  };
+}
+
+export function describeFindings(findings: ReloadFinding[]): string[] {
+  const lines: string[] = [];
+  for (const f of findings) {
+    if (f.mismatch) {
+      lines.push(
+        `journal check: ${f.invocationId} ${f.target} (${f.status}) would diverge at entry ${f.mismatch.index}: ` +
+          `the journal holds ${f.mismatch.journaled}, the code now does ${f.mismatch.attempted}`,
+      );
+      const from = f.mismatch.index > 1 ? ` --from ${f.mismatch.index - 1}` : "";
+      lines.push(
+        `  undo the change, or kill it and run it again on the new code, keeping the steps before the divergence:\n` +
+          `    restate-dev invocations kill ${f.invocationId} && restate-dev invocations restart ${f.invocationId}${from}`,
+      );
+    } else {
+      lines.push(`journal check: ${f.invocationId} ${f.target} (${f.status}) could not be checked: ${f.inconclusive}`);
+    }
+  }
+  return lines;
 }
 
 async function listen(

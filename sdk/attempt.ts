@@ -100,6 +100,10 @@ export class Attempt implements PromiseHost {
       this.finish(failureOf(new TerminalError(`Failed to deserialize input: ${(e as Error).message}`, { errorCode: 400 })));
       return;
     }
+    if (this.start.dryRun && this.lastJournaled === 0) {
+      this.checkedOk();
+      return;
+    }
     this.observeCancelIfDue();
     let value: unknown;
     try {
@@ -172,13 +176,34 @@ export class Attempt implements PromiseHost {
 
   private finish(result: Result): void {
     if (this.closed) return;
-    this.send({ t: "output", aid: this.aid, result });
+    if (this.start.dryRun) this.send({ t: "checked", aid: this.aid, ok: true });
+    else this.send({ t: "output", aid: this.aid, result });
+    this.close();
+  }
+
+  /** Dry run: the replay got past the last journaled entry without a mismatch. */
+  private checkedOk(): void {
+    this.send({ t: "checked", aid: this.aid, ok: true });
     this.close();
   }
 
   /** Fails this attempt: the runtime retries the invocation. */
   fail(e: unknown, related?: { index: number; type: string; name?: string }, extra?: { nextRetryDelayMs?: number }): void {
     if (this.closed) return;
+    if (this.start.dryRun) {
+      if (e instanceof JournalMismatchError) {
+        this.send({
+          t: "checked",
+          aid: this.aid,
+          ok: false,
+          mismatch: { index: e.entryIndex, journaled: describe(e.journaled), attempted: describe(e.attempted), message: e.message },
+        });
+      } else {
+        this.send({ t: "checked", aid: this.aid, ok: false, inconclusive: e instanceof Error ? e.message : String(e) });
+      }
+      this.close();
+      return;
+    }
     const err = e instanceof Error ? e : new Error(String(e));
     const code = (err as { code?: unknown }).code;
     const msg: FromWorker = {
@@ -221,6 +246,11 @@ export class Attempt implements PromiseHost {
     const recorded = this.journal.get(index);
     if (recorded && (recorded.type !== type || (recorded.name ?? "") !== (name ?? ""))) {
       this.mismatch(index, recorded, { type, ...(name !== undefined ? { name } : {}) });
+      return null;
+    }
+    if (this.start.dryRun && (!recorded || this.nextIndex > this.lastJournaled)) {
+      // Everything journaled was matched: what comes next is new work, not checked.
+      this.checkedOk();
       return null;
     }
     this.observeCancelIfDue();

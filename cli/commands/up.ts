@@ -8,6 +8,8 @@ export interface UpOptions {
   ingressPort?: string;
   adminPort?: string;
   maxBodySize?: string;
+  /** commander sets false for --no-watch. */
+  watch?: boolean;
 }
 
 export function parsePort(v: string | undefined, flag: string): number | undefined {
@@ -38,6 +40,7 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
     ...(ingressPort !== undefined ? { ingressPort } : {}),
     ...(adminPort !== undefined ? { adminPort } : {}),
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
+    watch: opts.watch ?? true,
     log,
   });
   const names = runtime.services.map((s) => `${s.name} (${s.handlers.map((h) => h.name).join(", ")})`);

@@ -3,8 +3,8 @@
  * and `restate-dev/sdk` resolve to this package's SDK, left external so the
  * bundle and the worker share one SDK instance.
  */
-import { build, stop, type Message, type Plugin } from "esbuild";
-import { existsSync } from "node:fs";
+import { build, context, stop, type BuildOptions, type Message, type Plugin } from "esbuild";
+import { existsSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -48,37 +48,94 @@ const sdkAlias: Plugin = {
   },
 };
 
+function options(entry: string): BuildOptions & { write: false } {
+  return {
+    entryPoints: [entry],
+    outfile: "bundle.mjs",
+    write: false,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    // Inline, so that each build is one self-contained file the worker loads.
+    sourcemap: "inline",
+    metafile: true,
+    logLevel: "silent",
+    plugins: [sdkAlias],
+    // Let bundled CommonJS dependencies call require() in an ES module.
+    banner: { js: "import { createRequire as __rdCreateRequire } from 'node:module'; const require = __rdCreateRequire(import.meta.url);" },
+  };
+}
+
 export interface BuildResult {
   outfile: string;
   millis: number;
+  /** Source files the bundle was built from (absolute paths). */
+  inputs: string[];
 }
 
-export async function bundle(entry: string, outdir: string): Promise<BuildResult> {
-  const started = performance.now();
-  const outfile = join(outdir, "bundle.mjs");
-  try {
-    await build({
-      entryPoints: [entry],
-      outfile,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      sourcemap: "linked",
-      logLevel: "silent",
-      plugins: [sdkAlias],
-      // Let bundled CommonJS dependencies call require() in an ES module.
-      banner: { js: "import { createRequire as __rdCreateRequire } from 'node:module'; const require = __rdCreateRequire(import.meta.url);" },
-    });
-  } catch (e) {
-    const errors = (e as { errors?: Message[] }).errors;
-    if (errors?.length) throw new BuildError(formatMessages(errors), "BUILD_FAILED", "fix the error above; the last good build keeps serving");
-    throw e;
-  } finally {
-    // esbuild keeps a service process alive between builds; a one-off build needs none.
+function errorsOf(e: unknown): BuildError | undefined {
+  const errors = (e as { errors?: Message[] }).errors;
+  return errors?.length ? new BuildError(formatMessages(errors), "BUILD_FAILED", "fix the error above; the last good build keeps serving") : undefined;
+}
+
+/**
+ * Builds numbered bundles (bundle-1.mjs, bundle-2.mjs …) so that a worker
+ * still running an older build keeps its file while a new worker loads the new one.
+ */
+export class Builder {
+  private ctx: Awaited<ReturnType<typeof context>> | undefined;
+  private n = 0;
+
+  constructor(
+    private readonly entry: string,
+    private readonly outdir: string,
+    private readonly projectDir: string,
+  ) {
+    rmSync(outdir, { recursive: true, force: true });
+    mkdirSync(outdir, { recursive: true });
+  }
+
+  async build(): Promise<BuildResult> {
+    const started = performance.now();
+    let result;
+    try {
+      this.ctx ??= await context(options(this.entry));
+      result = await this.ctx.rebuild();
+    } catch (e) {
+      throw errorsOf(e) ?? e;
+    }
+    const out = result.outputFiles?.[0];
+    if (!out) throw new BuildError("esbuild produced no output", "BUILD_FAILED");
+    const outfile = join(this.outdir, `bundle-${++this.n}.mjs`);
+    writeFileSync(outfile, out.contents);
+    const inputs = Object.keys(result.metafile?.inputs ?? {}).map((f) => resolve(this.projectDir, f));
+    return { outfile, millis: performance.now() - started, inputs };
+  }
+
+  /** Drops a bundle no worker uses any more. */
+  discard(outfile: string): void {
+    rmSync(outfile, { force: true });
+  }
+
+  async dispose(): Promise<void> {
+    await this.ctx?.dispose();
+    this.ctx = undefined;
     await stop();
   }
-  return { outfile, millis: performance.now() - started };
+}
+
+/** A one-off build (the production build and tests use it). */
+export async function bundleOnce(entry: string, outfile: string): Promise<void> {
+  try {
+    const result = await build({ ...options(entry), write: false });
+    mkdirSync(resolve(outfile, ".."), { recursive: true });
+    writeFileSync(outfile, result.outputFiles![0]!.contents);
+  } catch (e) {
+    throw errorsOf(e) ?? e;
+  } finally {
+    await stop();
+  }
 }
 
 export function formatMessages(errors: Message[]): string {

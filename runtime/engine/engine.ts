@@ -12,7 +12,7 @@ import type { Db } from "../storage/db.js";
 import { GroupCommit } from "../storage/commit.js";
 import { Queries, type InvocationRow } from "../storage/queries.js";
 import { entryFromRow, isCompleted, resultFromColumns, toBytes } from "../storage/codec.js";
-import type { AttemptError, FromWorker, HandlerManifest, JournalEntry, Notify, Result, ServiceManifest } from "../../sdk/worker/protocol.js";
+import type { AttemptError, Checked, FromWorker, HandlerManifest, JournalEntry, Notify, Result, ServiceManifest, StartAttempt } from "../../sdk/worker/protocol.js";
 import type { WorkerProcess } from "../workers/worker_process.js";
 import { parseAwakeableId } from "../../sdk/awakeable_id.js";
 import { EngineError } from "./errors.js";
@@ -78,6 +78,18 @@ export interface Completion {
 
 export type Lookup = { state: "completed"; completion: Completion } | { state: "running" } | { state: "unknown" };
 
+/** An in-flight invocation whose journal a new build does not follow. */
+export interface ReloadFinding {
+  invocationId: string;
+  target: string;
+  status: InvocationStatus;
+  mismatch?: { index: number; journaled: string; attempted: string; message: string };
+  inconclusive?: string;
+}
+
+/** How long attempts of a replaced build may finish a ctx.run before they are moved anyway. */
+const RETIRE_DEADLINE_MS = 10_000;
+
 export type StateChange = { replace: Map<string, Uint8Array> } | { set: string; value: Uint8Array } | { clear: string } | { clearAll: true };
 
 const KILLED: Result = { kind: "failure", code: 409, message: "killed" };
@@ -106,6 +118,10 @@ export class Engine {
    */
   private readonly stateCache = new Map<string, Map<string, Uint8Array>>();
   private readonly workers = new Map<number, WorkerProcess>();
+  /** Workers of older builds whose attempts are moving to the current one. */
+  private readonly retiring = new Map<number, () => void>();
+  /** Reload checks (dry runs) waiting for their answer. */
+  private readonly checks = new Map<number, (msg: Checked) => void>();
   private worker: WorkerProcess | undefined;
   private nextAid = 1;
   private inboxSeq: number;
@@ -146,9 +162,85 @@ export class Engine {
     }
   }
 
+  /**
+   * A new build's worker takes over: new attempts go to it, and attempts on the
+   * previous worker are asked to suspend there and resume here by replay.
+   * Attempts busy in a ctx.run finish on the old code first (up to a deadline).
+   */
+  adopt(worker: WorkerProcess, services: ServiceManifest[], retired: (old: WorkerProcess) => void): void {
+    const previous = this.worker;
+    this.workerReady(worker, services);
+    if (!previous || previous === worker) return;
+    this.retiring.set(previous.id, () => retired(previous));
+    const moving = this.attemptsOn(previous.id);
+    for (const inv of moving) previous.send({ t: "suspend", aid: inv.attempt!.aid });
+    this.retireIfIdle(previous.id);
+    setTimeout(() => {
+      for (const inv of this.attemptsOn(previous.id)) this.moveAttempt(inv);
+    }, RETIRE_DEADLINE_MS).unref();
+  }
+
+  private attemptsOn(workerId: number): ActiveInvocation[] {
+    return [...this.attempts.values()].filter((inv) => inv.attempt?.workerId === workerId);
+  }
+
+  /** Restarts an attempt on the current worker, without counting a failure. */
+  private moveAttempt(inv: ActiveInvocation): void {
+    const attempt = inv.attempt;
+    if (!attempt) return;
+    this.workers.get(attempt.workerId)?.send({ t: "abort", aid: attempt.aid });
+    this.endAttempt(inv);
+    this.startAttempt(inv);
+  }
+
+  private retireIfIdle(workerId: number): void {
+    const done = this.retiring.get(workerId);
+    if (!done || this.attemptsOn(workerId).length > 0) return;
+    this.retiring.delete(workerId);
+    this.workers.delete(workerId);
+    done();
+  }
+
+  /**
+   * Replays the journal of every in-flight invocation against a new build,
+   * offline (no closure runs, nothing is written), and reports those whose
+   * journal the new code would not follow.
+   */
+  checkJournals(worker: WorkerProcess, timeoutMs = 3000): Promise<ReloadFinding[]> {
+    const targets = [...this.active.values()].filter(
+      (inv) => inv.journal.size > 0 && inv.status !== "pending" && inv.status !== "scheduled",
+    );
+    return Promise.all(
+      targets.map(
+        (inv) =>
+          new Promise<ReloadFinding | undefined>((resolve) => {
+            const aid = this.nextAid++;
+            const timer = setTimeout(() => {
+              this.checks.delete(aid);
+              resolve({ invocationId: inv.id, target: describeTarget(inv), status: inv.status, inconclusive: "the replay did not finish in time" });
+            }, timeoutMs);
+            this.checks.set(aid, (msg) => {
+              clearTimeout(timer);
+              this.checks.delete(aid);
+              if (msg.ok) return resolve(undefined);
+              resolve({
+                invocationId: inv.id,
+                target: describeTarget(inv),
+                status: inv.status,
+                ...(msg.mismatch ? { mismatch: msg.mismatch } : {}),
+                ...(msg.inconclusive ? { inconclusive: msg.inconclusive } : {}),
+              });
+            });
+            worker.send({ ...this.startMessage(inv, aid), dryRun: true });
+          }),
+      ),
+    ).then((all) => all.filter((f): f is ReloadFinding => f !== undefined));
+  }
+
   /** A worker died: every attempt it ran fails and is retried. */
   workerExited(worker: WorkerProcess, description: string): void {
     this.workers.delete(worker.id);
+    this.retiring.delete(worker.id);
     if (this.worker === worker) this.worker = undefined;
     for (const inv of [...this.attempts.values()]) {
       if (inv.attempt?.workerId !== worker.id) continue;
@@ -353,11 +445,17 @@ export class Engine {
     inv.waitingOn = undefined;
     this.attempts.set(aid, inv);
     this.commit.enqueue(() => this.q.setRunning(inv.id, now));
+    worker.send(this.startMessage(inv, aid));
+    this.touch(inv);
+  }
+
+  private startMessage(inv: ActiveInvocation, aid: number): StartAttempt {
+    const now = Date.now();
     let state: Array<[string, Uint8Array]> | null = null;
     if (inv.key !== undefined && inv.serviceType !== "service") {
       state = holdsLock(inv) ? [...this.cachedState(inv).entries()] : this.loadState(inv.service, inv.key);
     }
-    worker.send({
+    return {
       t: "start",
       aid,
       invocationId: inv.id,
@@ -371,8 +469,7 @@ export class Engine {
       retryCountSinceLastStoredEntry: inv.retriesSinceEntry,
       durationSinceLastStoredEntry: now - inv.lastEntryAt,
       ...(inv.cancel ? { cancel: { ...inv.cancel } } : {}),
-    });
-    this.touch(inv);
+    };
   }
 
   private endAttempt(inv: ActiveInvocation): void {
@@ -417,8 +514,18 @@ export class Engine {
 
   onWorkerMessage(_worker: WorkerProcess, msg: FromWorker): void {
     if (msg.t === "ready" || msg.t === "loadError") return;
+    if (msg.t === "checked") {
+      this.checks.get(msg.aid)?.(msg);
+      return;
+    }
     const inv = this.attempts.get(msg.aid);
     if (!inv) return; // a stale attempt: its invocation moved on
+    const workerId = inv.attempt!.workerId;
+    this.handleAttemptMessage(inv, msg);
+    if (this.retiring.has(workerId)) this.retireIfIdle(workerId);
+  }
+
+  private handleAttemptMessage(inv: ActiveInvocation, msg: Exclude<FromWorker, { t: "ready" | "loadError" | "checked" }>): void {
     switch (msg.t) {
       case "command":
         this.touch(inv);
@@ -614,10 +721,11 @@ export class Engine {
   // --- suspension ------------------------------------------------------------------------------
 
   private suspend(inv: ActiveInvocation, waitingOn: number[]): void {
+    const movingOff = this.retiring.has(inv.attempt!.workerId);
     this.endAttempt(inv);
     inv.waitingOn = new Set(waitingOn);
-    if (waitingOn.some((i) => inv.journal.get(i)?.result)) {
-      // A completion raced the suspension: carry on at once.
+    if (movingOff || waitingOn.some((i) => inv.journal.get(i)?.result)) {
+      // Its worker is being replaced (continue on the new code at once), or a completion raced the suspension.
       this.resumeSuspended(inv);
       return;
     }

@@ -1,11 +1,14 @@
 /**
- * Keeps one worker process alive for the current build: respawns it when it
- * dies (with a growing pause if it keeps dying at load), and routes its events.
+ * Worker processes of a runtime: the current one takes new attempts and is
+ * respawned when it dies (with a growing pause if it keeps dying at load);
+ * on a reload a candidate worker loads the new build first, and the old one
+ * is retired once its attempts have moved.
  */
 import { WorkerProcess, type WorkerEvents } from "./worker_process.js";
 import type { FromWorker, ServiceManifest } from "../../sdk/worker/protocol.js";
 
 export interface PoolEvents {
+  /** The current worker (first start or respawn) is ready. */
   ready(worker: WorkerProcess, services: ServiceManifest[]): void;
   loadError(message: string, stack?: string): void;
   message(worker: WorkerProcess, msg: FromWorker): void;
@@ -13,11 +16,14 @@ export interface PoolEvents {
   output(line: string, stream: "stdout" | "stderr"): void;
 }
 
+export type LoadResult = { ok: true; worker: WorkerProcess; services: ServiceManifest[] } | { ok: false; message: string; stack?: string };
+
 export class WorkerPool {
   private current: WorkerProcess | undefined;
   private stopped = false;
   private loadFailures = 0;
   private respawnTimer: NodeJS.Timeout | undefined;
+  private readonly all = new Set<WorkerProcess>();
 
   constructor(
     private bundle: string,
@@ -26,12 +32,7 @@ export class WorkerPool {
   ) {}
 
   start(): void {
-    this.spawn();
-  }
-
-  private spawn(): void {
-    if (this.stopped) return;
-    const events: WorkerEvents = {
+    this.current = this.spawn(this.bundle, {
       ready: (w, services) => {
         this.loadFailures = 0;
         this.events.ready(w, services);
@@ -41,17 +42,55 @@ export class WorkerPool {
         this.events.loadError(message, stack);
         w.stop();
       },
+    });
+  }
+
+  private spawn(bundle: string, on: Pick<WorkerEvents, "ready" | "loadError"> & { exited?: () => void }): WorkerProcess {
+    const worker = new WorkerProcess(bundle, this.cwd, {
+      ready: on.ready,
+      loadError: on.loadError,
       message: (w, msg) => this.events.message(w, msg),
       exit: (w, description) => {
+        this.all.delete(w);
+        on.exited?.();
         this.events.exit(w, description);
         if (this.current !== w || this.stopped) return;
         this.current = undefined;
         const pause = this.loadFailures > 0 ? Math.min(5000, 250 * 2 ** (this.loadFailures - 1)) : 0;
-        this.respawnTimer = setTimeout(() => this.spawn(), pause);
+        this.respawnTimer = setTimeout(() => this.start(), pause);
       },
       output: (_w, line, stream) => this.events.output(line, stream),
-    };
-    this.current = new WorkerProcess(this.bundle, this.cwd, events);
+    });
+    this.all.add(worker);
+    return worker;
+  }
+
+  /** Loads a build in a new worker, which takes no attempts until promoted. */
+  load(bundle: string): Promise<LoadResult> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (r: LoadResult) => {
+        if (!settled) resolve(r);
+        settled = true;
+      };
+      this.spawn(bundle, {
+        ready: (w, services) => settle({ ok: true, worker: w, services }),
+        loadError: (w, message, stack) => {
+          w.stop();
+          settle({ ok: false, message, ...(stack ? { stack } : {}) });
+        },
+        exited: () => settle({ ok: false, message: "the worker process ended while loading the new build" }),
+      });
+    });
+  }
+
+  /** The new build's worker becomes current (and is respawned with its bundle if it dies). */
+  promote(worker: WorkerProcess, bundle: string): WorkerProcess | undefined {
+    const previous = this.current;
+    this.current = worker;
+    this.bundle = bundle;
+    this.loadFailures = 0;
+    return previous;
   }
 
   get pid(): number | undefined {
@@ -61,6 +100,6 @@ export class WorkerPool {
   stop(): void {
     this.stopped = true;
     if (this.respawnTimer) clearTimeout(this.respawnTimer);
-    this.current?.stop();
+    for (const w of this.all) w.stop();
   }
 }

@@ -45,7 +45,7 @@ function handle(msg: ToWorker): void {
         return;
       }
       const attempt = new Attempt(msg, handler, (m) => {
-        if (m.t === "output" || m.t === "error" || m.t === "suspended") attempts.delete(msg.aid);
+        if (m.t === "output" || m.t === "error" || m.t === "suspended" || m.t === "checked") attempts.delete(msg.aid);
         out.send(m);
       });
       attempts.set(msg.aid, attempt);

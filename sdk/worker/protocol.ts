@@ -92,6 +92,12 @@ export interface StartAttempt {
   durationSinceLastStoredEntry: number;
   /** A cancel request: its completion sequence number, and where the SDK first saw it. */
   cancel?: CancelState;
+  /**
+   * Check only: replay the journal against this build's code and report
+   * whether it diverges; run no closures, send no commands, stop at the end
+   * of the journal.
+   */
+  dryRun?: boolean;
 }
 
 export interface CancelState {
@@ -221,4 +227,15 @@ export interface CancelObserved {
   index: number;
 }
 
-export type FromWorker = WorkerReady | WorkerLoadError | Command | Output | AttemptError | Suspended | CancelObserved;
+/** The outcome of a dry run: the journal replays cleanly on this build, or where it diverges. */
+export interface Checked {
+  t: "checked";
+  aid: number;
+  ok: boolean;
+  /** Set when the journal diverges. */
+  mismatch?: { index: number; journaled: string; attempted: string; message: string };
+  /** Set when the check could not finish (the handler threw while replaying). */
+  inconclusive?: string;
+}
+
+export type FromWorker = WorkerReady | WorkerLoadError | Command | Output | AttemptError | Suspended | CancelObserved | Checked;
