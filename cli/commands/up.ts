@@ -33,8 +33,14 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
   const ingressPort = parsePort(opts.ingressPort, "--ingress-port");
   const adminPort = parsePort(opts.adminPort, "--admin-port");
   const maxBodyBytes = parseSize(opts.maxBodySize, "--max-body-size");
-  const log = (line: string) => process.stdout.write(`${line}\n`);
-  const runtime = await startRuntime({
+  // A live dashboard on a terminal; plain lines when piped (or NO_DASHBOARD is set).
+  // ink is loaded only for the dashboard: piped output stays light.
+  const dashboard =
+    process.stdout.isTTY && !process.env.CI && !process.env.NO_DASHBOARD ? (await import("../ui/dashboard.js")).startDashboard() : undefined;
+  const log = dashboard ? dashboard.log : (line: string) => process.stdout.write(`${line}\n`);
+  let runtime;
+  try {
+    runtime = await startRuntime({
     projectDir,
     ...(opts.entry !== undefined ? { entry: opts.entry } : {}),
     ...(ingressPort !== undefined ? { ingressPort } : {}),
@@ -42,7 +48,13 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     watch: opts.watch ?? true,
     log,
+    ...(dashboard ? { output: (line: string) => dashboard.log(line) } : {}),
   });
+  } catch (e) {
+    dashboard?.stop();
+    throw e;
+  }
+  dashboard?.ready({ ingressUrl: runtime.ingressUrl, adminUrl: runtime.adminUrl, services: runtime.services });
   const names = runtime.services.map((s) => `${s.name} (${s.handlers.map((h) => h.name).join(", ")})`);
   log(`services: ${names.join("; ")}`);
   log(`ingress: ${runtime.ingressUrl}`);
@@ -55,7 +67,10 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
       if (stopping) return;
       stopping = true;
       log(`${signal}: stopping; unfinished invocations resume at the next 'restate-dev up'`);
-      void runtime.stop().then(resolve);
+      void runtime.stop().then(() => {
+        dashboard?.stop();
+        resolve();
+      });
     };
     process.once("SIGINT", () => shutdown("SIGINT"));
     process.once("SIGTERM", () => shutdown("SIGTERM"));

@@ -1,0 +1,139 @@
+/**
+ * The `up` dashboard, shown when stdout is a terminal: URLs and services, live
+ * invocations (from the admin API), and the runtime's log (builds, reloads,
+ * journal checks, failures, handler output). It renders; it decides nothing.
+ */
+import React, { useEffect, useState } from "react";
+import { Box, Static, Text, render } from "ink";
+
+export interface DashboardInfo {
+  ingressUrl: string;
+  adminUrl: string;
+  services: Array<{ name: string; ty: string; handlers: Array<{ name: string }> }>;
+}
+
+interface ListedInvocation {
+  id: string;
+  target: string;
+  status: string;
+  retry_count: number;
+  created_at: string;
+  last_failure: { code: number; message: string } | null;
+  completion_result: "success" | "failure" | null;
+}
+
+interface Line {
+  n: number;
+  text: string;
+}
+
+const STATUS_COLOR: Record<string, string> = {
+  running: "cyan",
+  ready: "cyan",
+  pending: "gray",
+  scheduled: "gray",
+  suspended: "blue",
+  "backing-off": "yellow",
+  paused: "magenta",
+  completed: "green",
+};
+
+function age(iso: string, now: number): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  return `${Math.floor(s / 3600)}h`;
+}
+
+function shorten(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+function useInvocations(adminUrl: string | undefined): ListedInvocation[] {
+  const [rows, setRows] = useState<ListedInvocation[]>([]);
+  useEffect(() => {
+    if (!adminUrl) return;
+    let stopped = false;
+    const poll = async () => {
+      try {
+        const res = await fetch(`${adminUrl}/invocations?limit=12`);
+        if (res.ok && !stopped) setRows(((await res.json()) as { invocations: ListedInvocation[] }).invocations);
+      } catch {
+        // the runtime is stopping
+      }
+    };
+    void poll();
+    const timer = setInterval(poll, 500);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [adminUrl]);
+  return rows;
+}
+
+function Dashboard(props: { info: DashboardInfo | undefined; lines: Line[] }) {
+  const { info, lines } = props;
+  const rows = useInvocations(info?.adminUrl);
+  const now = Date.now();
+  const width = Math.max(60, Math.min(process.stdout.columns ?? 100, 160));
+  return (
+    <>
+      <Static items={lines}>{(l) => <Text key={l.n}>{l.text}</Text>}</Static>
+      <Box flexDirection="column" borderStyle="round" paddingX={1} width={width}>
+        {info ? (
+          <>
+            <Text>
+              <Text bold>restate-dev</Text> ingress <Text color="cyan">{info.ingressUrl}</Text> admin <Text color="cyan">{info.adminUrl}</Text>
+            </Text>
+            <Text dimColor>
+              {shorten(info.services.map((s) => `${s.name}(${s.handlers.map((h) => h.name).join(",")})`).join("  "), width - 4)}
+            </Text>
+          </>
+        ) : (
+          <Text>starting…</Text>
+        )}
+        {rows.length === 0 ? (
+          <Text dimColor>no invocations yet: curl -X POST {info?.ingressUrl ?? "…"}/&lt;service&gt;/&lt;handler&gt;</Text>
+        ) : (
+          rows.map((r) => (
+            <Text key={r.id} wrap="truncate">
+              <Text color={r.completion_result === "failure" ? "red" : (STATUS_COLOR[r.status] ?? "white")}>{r.status.padEnd(11)}</Text>{" "}
+              {shorten(r.target, 32).padEnd(32)} <Text dimColor>{r.id.slice(0, 14)}…</Text> {age(r.created_at, now).padStart(4)}
+              {r.retry_count > 0 ? <Text color="yellow"> ×{r.retry_count}</Text> : null}
+              {r.last_failure && r.status !== "completed" ? <Text color="red"> [{r.last_failure.code}] {shorten(r.last_failure.message, 40)}</Text> : null}
+            </Text>
+          ))
+        )}
+        <Text dimColor>Ctrl-C stops (unfinished work resumes at the next up) · restate-dev invoke &lt;target&gt; [json]</Text>
+      </Box>
+    </>
+  );
+}
+
+export interface DashboardHandle {
+  log(text: string): void;
+  ready(info: DashboardInfo): void;
+  stop(): void;
+}
+
+export function startDashboard(): DashboardHandle {
+  let lines: Line[] = [];
+  let info: DashboardInfo | undefined;
+  let n = 0;
+  const app = render(<Dashboard info={info} lines={lines} />, { exitOnCtrlC: false, patchConsole: false });
+  const rerender = () => app.rerender(<Dashboard info={info} lines={lines} />);
+  return {
+    log(text) {
+      lines = [...lines, ...text.split("\n").map((t) => ({ n: n++, text: t }))];
+      rerender();
+    },
+    ready(i) {
+      info = i;
+      rerender();
+    },
+    stop() {
+      app.unmount();
+    },
+  };
+}
