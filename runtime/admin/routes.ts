@@ -1,68 +1,96 @@
 /**
  * The admin API (127.0.0.1:9070 by default), mirroring Restate's where it has
- * one. This issue's slice: health, services, and reading one invocation.
+ * one. This module only dispatches; each concern has its own module:
+ * services.ts (service manifests), invocations.ts (reading and operator
+ * actions), state.ts (state and keys), query.ts (SQL over the introspection views).
  */
 import type { Engine } from "../engine/engine.js";
-import { json, type Handler } from "../ingress/http.js";
-import { isInvocationId } from "../engine/ids.js";
-import { entryFromRow, isCompleted, resultFromColumns } from "../storage/codec.js";
+import type { Handler, HttpRequest, HttpResponse } from "../ingress/http.js";
+import { servicesRoute } from "./services.js";
+import { deleteInvocation, describeInvocation, invocationAction, listInvocations } from "./invocations.js";
+import { clearState, keyStatus, readState, replaceState, setStateValue } from "./state.js";
+import { QueryRunner } from "./query.js";
+import { AdminReads } from "./reads.js";
+import { adminError, errorResponse } from "./shape.js";
 
-function adminError(status: number, message: string): ReturnType<typeof json> {
-  return json(status, { message, restate_code: null });
+export interface AdminApiOptions {
+  /** The runtime's SQLite file; the admin API reads it on its own read-only connections. */
+  dbFile: string;
+  /** How long a `POST /query` may run; default 30 s. */
+  queryTimeoutMs?: number;
 }
 
-const decoder = new TextDecoder();
-
-function showBytes(b: Uint8Array | undefined): unknown {
-  if (b === undefined) return undefined;
-  const s = decoder.decode(b);
-  try {
-    return JSON.parse(s);
-  } catch {
-    return s;
-  }
+export interface AdminApi {
+  handler: Handler;
+  /** Closes the read connections and the query worker. */
+  close(): void;
 }
 
-export function adminRoutes(engine: Engine): Handler {
-  return (req) => {
-    const s = req.path.split("/").filter(Boolean);
-    if (req.method === "GET" && s.length === 1 && s[0] === "health") return { status: 200 };
-    if (req.method === "GET" && s[0] === "services") {
-      if (s.length === 1) return json(200, { services: engine.listServices() });
-      const svc = engine.service(decodeURIComponent(s[1]!));
-      return svc ? json(200, svc) : adminError(404, `service '${s[1]}' not found`);
+const ROUTES = [
+  "GET /health",
+  "GET /services[/{service}[/handlers[/{handler}]]]",
+  "GET /services/{service}/state/{key}",
+  "GET /services/{service}/keys/{key}",
+  "POST /services/{service}/state",
+  "PUT|DELETE /services/{service}/state/{key}/{name}",
+  "DELETE /services/{service}/state/{key}",
+  "GET /invocations[?service=&handler=&key=&status=&limit=]",
+  "GET /invocations/{id}",
+  "PATCH /invocations/{id}/cancel|kill|pause|resume|purge|restart-as-new",
+  "DELETE /invocations/{id}?mode=Cancel|Kill|Purge",
+  "POST /query",
+];
+
+export function adminApi(engine: Engine, opts: AdminApiOptions): AdminApi {
+  const reads = new AdminReads(opts.dbFile);
+  const query = new QueryRunner({ dbFile: opts.dbFile, services: () => engine.listServices(), ...(opts.queryTimeoutMs ? { timeoutMs: opts.queryTimeoutMs } : {}) });
+  const handler: Handler = async (req) => {
+    let s: string[];
+    try {
+      s = req.path.split("/").filter(Boolean).map(decodeURIComponent);
+    } catch {
+      return adminError(400, `the path ${req.path} is not valid percent-encoding`);
     }
-    if (req.method === "GET" && s[0] === "invocations" && s.length === 2) {
-      const id = s[1]!;
-      if (!isInvocationId(id)) return adminError(400, `bad invocation id '${id}': bad format`);
-      const row = engine.q.getInvocation(id);
-      if (!row) return adminError(404, `The invocation '${id}' does not exist.`);
-      const result = resultFromColumns(row.result_kind, row.result);
-      const journal = engine.q.journal(id).map((r) => {
-        const e = entryFromRow(r);
-        return {
-          index: e.index,
-          type: e.type,
-          name: e.name,
-          completed: isCompleted(e),
-          value: showBytes(e.value),
-          result: e.result ? (e.result.kind === "value" ? { value: showBytes(e.result.value) } : { failure: e.result }) : undefined,
-          target: e.target,
-          created_at: r.created_at,
-          completed_at: r.completed_at,
-        };
-      });
-      return json(200, {
-        id: row.id,
-        target: row.key !== null ? `${row.service}/${row.key}/${row.handler}` : `${row.service}/${row.handler}`,
-        status: row.status,
-        retry_count: row.retry_count,
-        last_failure: row.last_failure ? JSON.parse(row.last_failure) : null,
-        input: showBytes(row.input),
-        result: result ? (result.kind === "value" ? { value: showBytes(result.value) } : { failure: result }) : undefined,
-        journal,
-      });
+    try {
+      return (await dispatch(engine, reads, query, req, s)) ?? notFound(req);
+    } catch (e) {
+      return errorResponse(e);
     }
-    return adminError(404, `no admin route for ${req.method} ${req.path}`);
   };
+  return {
+    handler,
+    close: () => {
+      query.close();
+      reads.close();
+    },
+  };
+}
+
+async function dispatch(engine: Engine, reads: AdminReads, query: QueryRunner, req: HttpRequest, s: string[]): Promise<HttpResponse | undefined> {
+  const m = req.method;
+  const [head, a, b, c, d] = s;
+  if (head === "health" && s.length === 1 && m === "GET") return { status: 200 };
+  if (head === "query" && s.length === 1 && m === "POST") return query.route(req);
+
+  if (head === "services") {
+    if (b === "state" && s.length === 4 && m === "GET") return readState(engine, reads, a!, c!);
+    if (b === "state" && s.length === 3 && m === "POST") return replaceState(engine, a!, req);
+    if (b === "state" && s.length === 5 && m === "PUT") return setStateValue(engine, a!, c!, d!, req);
+    if (b === "state" && (s.length === 4 || s.length === 5) && m === "DELETE") return clearState(engine, a!, c!, d);
+    if (b === "keys" && s.length === 4 && m === "GET") return keyStatus(engine, a!, c!);
+    if (b !== "state" && b !== "keys" && m === "GET") return servicesRoute(engine, s);
+    return undefined;
+  }
+
+  if (head === "invocations") {
+    if (s.length === 1 && m === "GET") return listInvocations(reads, req);
+    if (s.length === 2 && m === "GET") return describeInvocation(reads, a!);
+    if (s.length === 2 && m === "DELETE") return deleteInvocation(engine, a!, req);
+    if (s.length === 3 && m === "PATCH") return invocationAction(engine, reads, a!, b!, req);
+  }
+  return undefined;
+}
+
+function notFound(req: HttpRequest): HttpResponse {
+  return adminError(404, `no admin route for ${req.method} ${req.path}; the routes are: ${ROUTES.join("; ")}`);
 }

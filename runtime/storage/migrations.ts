@@ -1,3 +1,5 @@
+import { INTROSPECTION_VIEWS_SQL } from "./views.js";
+
 /**
  * Numbered schema migrations. Each runs once, in its own transaction, and is
  * recorded in schema_migrations. Append new ones; never edit an applied one.
@@ -112,5 +114,9 @@ CREATE TABLE promises (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 3,
+    name: "introspection views shaped like Restate's (sys_invocation, sys_journal, ...)",
+    sql: INTROSPECTION_VIEWS_SQL,
+  },
 ];
-

@@ -1,7 +1,8 @@
 /**
  * SQL views named and shaped like Restate 1.7's introspection tables, over
  * restate-dev's own tables. Migration 3 creates them, so `POST /query` on the
- * admin API and a plain `sqlite3 .restate-dev/runtime.db` both see them.
+ * admin API and a plain `sqlite3 .restate-dev/runtime.db` both see them (all but
+ * `state` and `sys_service`, which only the admin API's query connection has).
  *
  * Conventions (as Restate's JSON query output shows them):
  * - timestamps are ISO-8601 strings in UTC with milliseconds: `2026-01-02T03:04:05.678Z`
@@ -173,17 +174,6 @@ SELECT
   f.attempt AS attempt
 FROM attempt_failures f;
 
-CREATE VIEW state AS
-SELECT
-  s.service AS service_name,
-  s.key AS service_key,
-  s.name AS key,
-  length(CAST(s.name AS BLOB)) AS key_length,
-  CAST(s.value AS TEXT) AS value_utf8,
-  s.value AS value,
-  length(s.value) AS value_length
-FROM state s;
-
 CREATE VIEW sys_inbox AS
 SELECT
   i.service AS service_name,
@@ -227,12 +217,30 @@ SELECT
 FROM promises pr;
 `;
 
-/** The views migration 3 creates, for tests and for the admin API's error hints. */
+/**
+ * Restate's `state` table has the name of restate-dev's own `state` table, so it
+ * cannot be a view in the file: the admin API's query connection creates it as a
+ * TEMP view, which SQLite resolves before main.state. (A plain sqlite3 shell sees
+ * the engine's table: service, key, name, value.)
+ */
+export const STATE_TEMP_VIEW_SQL = `
+CREATE TEMP VIEW state AS
+SELECT
+  s.service AS service_name,
+  s.key AS service_key,
+  s.name AS key,
+  length(CAST(s.name AS BLOB)) AS key_length,
+  CAST(s.value AS TEXT) AS value_utf8,
+  s.value AS value,
+  length(s.value) AS value_length
+FROM main.state s;
+`;
+
+/** The views migration 3 creates. */
 export const INTROSPECTION_VIEWS = [
   "sys_invocation",
   "sys_journal",
   "sys_journal_events",
-  "state",
   "sys_inbox",
   "sys_keyed_service_status",
   "sys_idempotency",
