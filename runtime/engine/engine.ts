@@ -110,6 +110,8 @@ export class Engine {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Workflow promise name -> GetPromise entries waiting for it. */
   private readonly promiseWaiters = new Map<string, Array<{ id: string; index: number }>>();
+  /** Completed promises whose row may not be committed yet (SQLite has the rest). */
+  private readonly recentPromises = new Map<string, Result>();
   /**
    * State of keys whose exclusive handlers are active, including writes not yet
    * committed: the next exclusive invocation on a key starts as soon as the
@@ -928,6 +930,8 @@ export class Engine {
   }
 
   private storedPromise(inv: ActiveInvocation, name: string): Result | undefined {
+    const recent = this.recentPromises.get(this.promiseKey(inv, name));
+    if (recent) return recent;
     const row = this.q.getPromise(inv.service, inv.key!, name);
     return row ? resultFromColumns(row.result_kind, row.result) : undefined;
   }
@@ -958,9 +962,13 @@ export class Engine {
     const completion = entry.completion!;
     const now = Date.now();
     const { service, key } = inv;
-    this.commit.enqueue(() => this.q.insertPromise(service, key!, name, completion, now));
-    this.completeEntry(inv, entry.index, { kind: "empty" });
     const k = this.promiseKey(inv, name);
+    this.recentPromises.set(k, completion);
+    this.commit.enqueue(
+      () => this.q.insertPromise(service, key!, name, completion, now),
+      () => this.recentPromises.delete(k),
+    );
+    this.completeEntry(inv, entry.index, { kind: "empty" });
     for (const w of this.promiseWaiters.get(k) ?? []) {
       const waiting = this.active.get(w.id);
       if (waiting) this.completeEntry(waiting, w.index, completion);

@@ -28,6 +28,8 @@ export interface UpOptions {
 }
 
 const started = new Set<ChildProcess>();
+// Also when a test file's process ends without running its hooks (a timeout, a crash).
+process.once("exit", () => killAllRuntimes());
 
 /** Kills every runtime a test started and did not stop (a failed assertion skips its cleanup). */
 export function killAllRuntimes(): void {
