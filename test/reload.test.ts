@@ -1,0 +1,78 @@
+/**
+ * `up` rebuilds on save: new invocations run the new code, in-flight ones
+ * continue on it by replay, a build error keeps the last good build serving,
+ * and every in-flight journal is checked against the new code before it resumes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanupProjects, makeProject, writeFiles } from "./helpers/project.js";
+import { call, eventually, startUp, type UpProcess } from "./helpers/runtime.js";
+
+const source = (version: string, step: string) => ({
+  "src/index.ts": `
+import * as restate from "@restatedev/restate-sdk";
+const greeter = restate.service({
+  name: "greeter",
+  handlers: {
+    async greet(ctx: restate.Context, name: string) {
+      await ctx.run("${step}", () => name.toUpperCase());
+      await ctx.sleep(1500);
+      return "${version} hello " + name;
+    },
+    async quick(ctx: restate.Context, name: string) {
+      return "${version} quick " + name;
+    },
+  },
+});
+restate.serve({ services: [greeter] });
+`,
+});
+
+let dir: string;
+let up: UpProcess;
+beforeAll(async () => {
+  dir = makeProject(source("v1", "shout"));
+  up = await startUp(dir);
+});
+afterAll(async () => {
+  await up?.stop();
+  cleanupProjects();
+});
+
+const reloads = () => up.output().match(/reloaded after a change/g)?.length ?? 0;
+
+async function edit(files: Record<string, string>): Promise<void> {
+  const before = reloads();
+  writeFiles(dir, files);
+  await eventually(() => (reloads() > before ? true : undefined), 10_000, "a reload");
+}
+
+describe("hot reload", () => {
+  it("new invocations run the new code; a sleeping one finishes on it by replay", async () => {
+    expect((await call(up.ingressUrl, "/greeter/quick", JSON.stringify("a"))).json).toBe("v1 quick a");
+    const inflight = (await call(up.ingressUrl, "/greeter/greet/send", JSON.stringify("b"))).json.invocationId;
+    await edit(source("v2", "shout"));
+    expect((await call(up.ingressUrl, "/greeter/quick", JSON.stringify("c"))).json).toBe("v2 quick c");
+    const r = await call(up.ingressUrl, `/restate/invocation/${inflight}/attach`, undefined, { method: "GET" });
+    expect(r.json).toBe("v2 hello b");
+    expect(up.output()).not.toMatch(/journal check/);
+  });
+
+  it("reports in-flight invocations whose journal the new code would not follow, with what to do", async () => {
+    const inflight = (await call(up.ingressUrl, "/greeter/greet/send", JSON.stringify("d"))).json.invocationId;
+    await eventually(async () => ((await call(up.adminUrl, `/invocations/${inflight}`, undefined, { method: "GET" })).json.journal.length > 0 ? true : undefined));
+    await edit(source("v3", "whisper"));
+    const out = await eventually(() => (up.output().includes(`journal check: ${inflight}`) ? up.output() : undefined), 5000, "the journal check");
+    expect(out).toContain(`journal check: ${inflight} greeter/greet (running) would diverge at entry 1: the journal holds Run 'shout', the code now does Run 'whisper'`);
+    expect(out).toContain(`restate-dev invocations kill ${inflight}`);
+    await call(up.adminUrl, `/invocations/${inflight}/kill`, undefined, { method: "PATCH" });
+  });
+
+  it("a build error keeps the last good build serving and shows file:line", async () => {
+    writeFiles(dir, { "src/index.ts": "const broken: number = ;\n" });
+    await eventually(() => (up.output().includes("build failed") ? true : undefined), 10_000, "the build error");
+    expect(up.output()).toMatch(/src\/index\.ts:1:\d+: error:/);
+    expect((await call(up.ingressUrl, "/greeter/quick", JSON.stringify("e"))).json).toBe("v3 quick e");
+    await edit(source("v4", "whisper"));
+    expect((await call(up.ingressUrl, "/greeter/quick", JSON.stringify("f"))).json).toBe("v4 quick f");
+  });
+});
