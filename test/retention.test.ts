@@ -9,7 +9,7 @@ import * as restate from "@restatedev/restate-sdk";
 
 const brief = restate.service({
   name: "brief",
-  options: { idempotencyRetention: 600, journalRetention: 150 },
+  options: { idempotencyRetention: 1600, journalRetention: 800 },
   handlers: {
     async hello(ctx: restate.Context, name: string) {
       return ctx.run("greet", () => "hello " + name);

@@ -19,7 +19,12 @@ import { EngineError } from "./errors.js";
 import { newInvocationId, newSeed, workflowRunId } from "./ids.js";
 import { describeTarget, fromRow, holdsLock, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
 import { KeyLocks, lockKey } from "./locks.js";
-import { backoff, resolveRetryPolicy } from "./retry.js";
+import { adopt, checkJournals, retireIfIdle } from "./reload.js";
+import { formatMs } from "./retry.js";
+import { completeAwakeable, onPromiseCommand, waitForPromise } from "./promises.js";
+import { cancel, kill, pause, purge, restartAsNew, resume, tryOperator, writeState } from "./operations.js";
+import { scheduleSweep, sweep } from "./retention.js";
+import { attemptFailed, retryNow, setPaused } from "./failures.js";
 
 export interface EngineOptions {
   db: Db;
@@ -46,8 +51,6 @@ const DEFAULTS: EngineDefaults = {
   inactivityTimeoutMs: 60_000,
   abortTimeoutMs: 600_000,
 };
-/** Expired records are swept at least this often, and as soon as the next one is due. */
-const SWEEP_INTERVAL_MS = 60_000;
 
 export interface InvokeRequest {
   service: string;
@@ -87,48 +90,49 @@ export interface ReloadFinding {
   inconclusive?: string;
 }
 
-/** How long attempts of a replaced build may finish a ctx.run before they are moved anyway. */
-const RETIRE_DEADLINE_MS = 10_000;
 
 export type StateChange = { replace: Map<string, Uint8Array> } | { set: string; value: Uint8Array } | { clear: string } | { clearAll: true };
 
-const KILLED: Result = { kind: "failure", code: 409, message: "killed" };
-const CANCELLED: Result = { kind: "failure", code: 409, message: "Cancelled" };
 
+/**
+ * The engine's state lives here; its behaviour is split by concern across this
+ * folder (operations, reload, promises, failures, retention), whose functions
+ * work on these members. Outside runtime/engine/, use the documented methods.
+ */
 export class Engine {
   readonly commit: GroupCommit;
   readonly q: Queries;
-  private readonly log: (line: string) => void;
-  private readonly defaults: EngineDefaults;
+  readonly log: (line: string) => void;
+  readonly defaults: EngineDefaults;
 
-  private services = new Map<string, ServiceManifest>();
-  private readonly active = new Map<string, ActiveInvocation>();
-  private readonly attempts = new Map<number, ActiveInvocation>();
-  private readonly locks = new KeyLocks();
-  private readonly idempotency = new Map<string, string>();
-  private readonly waiters = new Map<string, Array<(c: Completion) => void>>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  services = new Map<string, ServiceManifest>();
+  readonly active = new Map<string, ActiveInvocation>();
+  readonly attempts = new Map<number, ActiveInvocation>();
+  readonly locks = new KeyLocks();
+  readonly idempotency = new Map<string, string>();
+  readonly waiters = new Map<string, Array<(c: Completion) => void>>();
+  readonly timers = new Map<string, NodeJS.Timeout>();
   /** Workflow promise name -> GetPromise entries waiting for it. */
-  private readonly promiseWaiters = new Map<string, Array<{ id: string; index: number }>>();
+  readonly promiseWaiters = new Map<string, Array<{ id: string; index: number }>>();
   /** Completed promises whose row may not be committed yet (SQLite has the rest). */
-  private readonly recentPromises = new Map<string, Result>();
+  readonly recentPromises = new Map<string, Result>();
   /**
    * State of keys whose exclusive handlers are active, including writes not yet
    * committed: the next exclusive invocation on a key starts as soon as the
    * previous one returns, without waiting for its commit. Shared handlers read
    * committed state from SQLite instead.
    */
-  private readonly stateCache = new Map<string, Map<string, Uint8Array>>();
-  private readonly workers = new Map<number, WorkerProcess>();
+  readonly stateCache = new Map<string, Map<string, Uint8Array>>();
+  readonly workers = new Map<number, WorkerProcess>();
   /** Workers of older builds whose attempts are moving to the current one. */
-  private readonly retiring = new Map<number, () => void>();
+  readonly retiring = new Map<number, () => void>();
   /** Reload checks (dry runs) waiting for their answer. */
-  private readonly checks = new Map<number, (msg: Checked) => void>();
-  private worker: WorkerProcess | undefined;
-  private nextAid = 1;
-  private inboxSeq: number;
-  private stopped = false;
-  private sweeper: { timer: NodeJS.Timeout; at: number } | undefined;
+  readonly checks = new Map<number, (msg: Checked) => void>();
+  worker: WorkerProcess | undefined;
+  nextAid = 1;
+  inboxSeq: number;
+  stopped = false;
+  sweeper: { timer: NodeJS.Timeout; at: number } | undefined;
 
   constructor(opts: EngineOptions) {
     this.q = new Queries(opts.db);
@@ -137,7 +141,7 @@ export class Engine {
     this.defaults = { ...DEFAULTS, ...opts.defaults };
     this.inboxSeq = this.q.maxInboxSeq();
     this.recover();
-    this.sweep();
+    sweep(this);
   }
 
   // --- services and workers ------------------------------------------------------
@@ -170,38 +174,11 @@ export class Engine {
    * Attempts busy in a ctx.run finish on the old code first (up to a deadline).
    */
   adopt(worker: WorkerProcess, services: ServiceManifest[], retired: (old: WorkerProcess) => void): void {
-    const previous = this.worker;
-    this.workerReady(worker, services);
-    if (!previous || previous === worker) return;
-    this.retiring.set(previous.id, () => retired(previous));
-    const moving = this.attemptsOn(previous.id);
-    for (const inv of moving) previous.send({ t: "suspend", aid: inv.attempt!.aid });
-    this.retireIfIdle(previous.id);
-    setTimeout(() => {
-      for (const inv of this.attemptsOn(previous.id)) this.moveAttempt(inv);
-    }, RETIRE_DEADLINE_MS).unref();
+    return adopt(this, worker, services, retired);
   }
 
-  private attemptsOn(workerId: number): ActiveInvocation[] {
-    return [...this.attempts.values()].filter((inv) => inv.attempt?.workerId === workerId);
-  }
 
-  /** Restarts an attempt on the current worker, without counting a failure. */
-  private moveAttempt(inv: ActiveInvocation): void {
-    const attempt = inv.attempt;
-    if (!attempt) return;
-    this.workers.get(attempt.workerId)?.send({ t: "abort", aid: attempt.aid });
-    this.endAttempt(inv);
-    this.startAttempt(inv);
-  }
 
-  private retireIfIdle(workerId: number): void {
-    const done = this.retiring.get(workerId);
-    if (!done || this.attemptsOn(workerId).length > 0) return;
-    this.retiring.delete(workerId);
-    this.workers.delete(workerId);
-    done();
-  }
 
   /**
    * Replays the journal of every in-flight invocation against a new build,
@@ -209,34 +186,7 @@ export class Engine {
    * journal the new code would not follow.
    */
   checkJournals(worker: WorkerProcess, timeoutMs = 3000): Promise<ReloadFinding[]> {
-    const targets = [...this.active.values()].filter(
-      (inv) => inv.journal.size > 0 && inv.status !== "pending" && inv.status !== "scheduled",
-    );
-    return Promise.all(
-      targets.map(
-        (inv) =>
-          new Promise<ReloadFinding | undefined>((resolve) => {
-            const aid = this.nextAid++;
-            const timer = setTimeout(() => {
-              this.checks.delete(aid);
-              resolve({ invocationId: inv.id, target: describeTarget(inv), status: inv.status, inconclusive: "the replay did not finish in time" });
-            }, timeoutMs);
-            this.checks.set(aid, (msg) => {
-              clearTimeout(timer);
-              this.checks.delete(aid);
-              if (msg.ok) return resolve(undefined);
-              resolve({
-                invocationId: inv.id,
-                target: describeTarget(inv),
-                status: inv.status,
-                ...(msg.mismatch ? { mismatch: msg.mismatch } : {}),
-                ...(msg.inconclusive ? { inconclusive: msg.inconclusive } : {}),
-              });
-            });
-            worker.send({ ...this.startMessage(inv, aid), dryRun: true });
-          }),
-      ),
-    ).then((all) => all.filter((f): f is ReloadFinding => f !== undefined));
+    return checkJournals(this, worker, timeoutMs = 3000);
   }
 
   /** A worker died: every attempt it ran fails and is retried. */
@@ -246,7 +196,7 @@ export class Engine {
     if (this.worker === worker) this.worker = undefined;
     for (const inv of [...this.attempts.values()]) {
       if (inv.attempt?.workerId !== worker.id) continue;
-      this.attemptFailed(inv, { t: "error", aid: inv.attempt.aid, code: 500, message: `the worker process ended (${description}) while this attempt was running` });
+      attemptFailed(this, inv, { t: "error", aid: inv.attempt.aid, code: 500, message: `the worker process ended (${description}) while this attempt was running` });
     }
   }
 
@@ -340,7 +290,7 @@ export class Engine {
   // --- recovery ----------------------------------------------------------------------
 
   /** Rebuilds memory from the database after a start or a crash. */
-  private recover(): void {
+  recover(): void {
     const now = Date.now();
     for (const rec of this.q.idempotencyRecords(now)) {
       this.idempotency.set(`${rec.service}\u0000${rec.key}\u0000${rec.handler}\u0000${rec.idempotency_key}`, rec.invocation_id);
@@ -362,7 +312,7 @@ export class Engine {
           inv.status = "ready";
           break;
         case "backing-off":
-          this.scheduleAt(inv, inv.nextRetryAt ?? now, () => this.retryNow(inv));
+          this.scheduleAt(inv, inv.nextRetryAt ?? now, () => retryNow(this, inv));
           break;
         case "scheduled":
           this.scheduleAt(inv, inv.scheduledAt ?? now, () => this.due(inv));
@@ -382,10 +332,10 @@ export class Engine {
   }
 
   /** Re-registers what an uncompleted entry waits for: a timer, a promise, another invocation. */
-  private rearm(inv: ActiveInvocation, e: JournalEntry): void {
+  rearm(inv: ActiveInvocation, e: JournalEntry): void {
     if (e.result) return;
     if (e.type === "Sleep" && e.wakeUpAt !== undefined) this.armSleep(inv, e);
-    else if (e.type === "GetPromise") this.waitForPromise(inv, e);
+    else if (e.type === "GetPromise") waitForPromise(this, inv, e);
     else if (e.type === "AttachInvocation") this.attachEntry(inv, e);
     else if (e.type === "Call" && e.target?.invocationId && !this.active.has(e.target.invocationId)) {
       // The callee completed but the result did not reach this entry: look it up.
@@ -397,12 +347,12 @@ export class Engine {
   // --- locks and inbox ---------------------------------------------------------------------
 
   /** An exclusive invocation arrives on its key: it runs now or waits its turn. */
-  private enterInbox(inv: ActiveInvocation): void {
+  enterInbox(inv: ActiveInvocation): void {
     inv.inboxSeq = ++this.inboxSeq;
     inv.status = this.locks.acquire(lockKey(inv.service, inv.key!), inv.id) ? "ready" : "pending";
   }
 
-  private releaseLock(inv: ActiveInvocation): void {
+  releaseLock(inv: ActiveInvocation): void {
     if (!holdsLock(inv)) return;
     const next = this.locks.release(lockKey(inv.service, inv.key!), inv.id, (id) => this.active.get(id)?.status === "pending");
     if (!next) return;
@@ -411,7 +361,7 @@ export class Engine {
     this.startAttempt(n);
   }
 
-  private cachedState(inv: ActiveInvocation): Map<string, Uint8Array> {
+  cachedState(inv: ActiveInvocation): Map<string, Uint8Array> {
     const k = lockKey(inv.service, inv.key!);
     let state = this.stateCache.get(k);
     if (!state) {
@@ -421,19 +371,19 @@ export class Engine {
     return state;
   }
 
-  private loadState(service: string, key: string): Array<[string, Uint8Array]> {
+  loadState(service: string, key: string): Array<[string, Uint8Array]> {
     return this.q.loadState(service, key).map((r) => [r.name, toBytes(r.value)]);
   }
 
   /** Once a key's writes are durable and nobody holds it, SQLite is its truth again. */
-  private evictState(service: string, key: string): void {
+  evictState(service: string, key: string): void {
     const k = lockKey(service, key);
     if (!this.locks.has(k)) this.stateCache.delete(k);
   }
 
   // --- attempts ------------------------------------------------------------------------------
 
-  private startAttempt(inv: ActiveInvocation): void {
+  startAttempt(inv: ActiveInvocation): void {
     if (this.stopped || inv.attempt) return;
     const worker = this.worker;
     if (!worker) {
@@ -451,7 +401,7 @@ export class Engine {
     this.touch(inv);
   }
 
-  private startMessage(inv: ActiveInvocation, aid: number): StartAttempt {
+  startMessage(inv: ActiveInvocation, aid: number): StartAttempt {
     const now = Date.now();
     let state: Array<[string, Uint8Array]> | null = null;
     if (inv.key !== undefined && inv.serviceType !== "service") {
@@ -474,7 +424,7 @@ export class Engine {
     };
   }
 
-  private endAttempt(inv: ActiveInvocation): void {
+  endAttempt(inv: ActiveInvocation): void {
     if (inv.attempt) this.attempts.delete(inv.attempt.aid);
     inv.attempt = undefined;
     if (inv.inactivity) clearTimeout(inv.inactivity);
@@ -486,7 +436,7 @@ export class Engine {
    * worker is asked to suspend (it does if the handler only waits); if the
    * attempt is still there after the abort timeout, it is aborted and retried.
    */
-  private touch(inv: ActiveInvocation): void {
+  touch(inv: ActiveInvocation): void {
     const attempt = inv.attempt;
     if (!attempt) return;
     if (inv.inactivity) clearTimeout(inv.inactivity);
@@ -498,7 +448,7 @@ export class Engine {
       this.workers.get(attempt.workerId)?.send({ t: "suspend", aid: attempt.aid });
       inv.inactivity = setTimeout(() => {
         if (inv.attempt?.aid !== attempt.aid) return;
-        this.attemptFailed(inv, {
+        attemptFailed(this, inv, {
           t: "error",
           aid: attempt.aid,
           code: 500,
@@ -508,7 +458,7 @@ export class Engine {
     }, inactivity);
   }
 
-  private optionsOf(inv: ActiveInvocation): { inactivityTimeout?: number; abortTimeout?: number; idempotencyRetention?: number; journalRetention?: number; workflowRetention?: number } {
+  optionsOf(inv: ActiveInvocation): { inactivityTimeout?: number; abortTimeout?: number; idempotencyRetention?: number; journalRetention?: number; workflowRetention?: number } {
     const s = this.services.get(inv.service)?.options ?? {};
     const h = this.handler(inv.service, inv.handler)?.options ?? {};
     return { ...s, ...h };
@@ -524,10 +474,10 @@ export class Engine {
     if (!inv) return; // a stale attempt: its invocation moved on
     const workerId = inv.attempt!.workerId;
     this.handleAttemptMessage(inv, msg);
-    if (this.retiring.has(workerId)) this.retireIfIdle(workerId);
+    if (this.retiring.has(workerId)) retireIfIdle(this, workerId);
   }
 
-  private handleAttemptMessage(inv: ActiveInvocation, msg: Exclude<FromWorker, { t: "ready" | "loadError" | "checked" }>): void {
+  handleAttemptMessage(inv: ActiveInvocation, msg: Exclude<FromWorker, { t: "ready" | "loadError" | "checked" }>): void {
     switch (msg.t) {
       case "command":
         this.touch(inv);
@@ -538,7 +488,7 @@ export class Engine {
         this.complete(inv, msg.result);
         return;
       case "error":
-        this.attemptFailed(inv, msg);
+        attemptFailed(this, inv, msg);
         return;
       case "suspended":
         this.suspend(inv, msg.waitingOn);
@@ -554,16 +504,16 @@ export class Engine {
     }
   }
 
-  private send(inv: ActiveInvocation, aid: number, msg: Omit<Notify, "t" | "aid">): void {
+  send(inv: ActiveInvocation, aid: number, msg: Omit<Notify, "t" | "aid">): void {
     if (inv.attempt?.aid !== aid) return;
     this.touch(inv);
     this.workers.get(inv.attempt.workerId)?.send({ t: "notify", aid, ...msg });
   }
 
-  private onCommand(inv: ActiveInvocation, entry: JournalEntry): void {
+  onCommand(inv: ActiveInvocation, entry: JournalEntry): void {
     const aid = inv.attempt!.aid;
     if (inv.journal.has(entry.index)) {
-      this.attemptFailed(inv, { t: "error", aid, code: 571, message: `protocol violation: entry ${entry.index} is already in the journal` });
+      attemptFailed(this, inv, { t: "error", aid, code: 571, message: `protocol violation: entry ${entry.index} is already in the journal` });
       return;
     }
     const now = Date.now();
@@ -579,8 +529,8 @@ export class Engine {
       case "CompleteAwakeable":
       case "CancelInvocation":
         this.commit.enqueue(journal(true));
-        if (entry.type === "CompleteAwakeable") this.completeAwakeable(entry.targetId!, entry.completion!);
-        if (entry.type === "CancelInvocation") this.tryOperator(() => this.cancel(entry.targetId!));
+        if (entry.type === "CompleteAwakeable") completeAwakeable(this, entry.targetId!, entry.completion!);
+        if (entry.type === "CancelInvocation") tryOperator(this, () => cancel(this, entry.targetId!));
         return;
       case "SetState":
       case "ClearState":
@@ -601,12 +551,12 @@ export class Engine {
         return;
       case "GetPromise":
         this.commit.enqueue(journal(false));
-        this.waitForPromise(inv, entry);
+        waitForPromise(this, inv, entry);
         return;
       case "PeekPromise":
       case "CompletePromise":
         this.commit.enqueue(journal(false));
-        this.onPromiseCommand(inv, entry);
+        onPromiseCommand(this, inv, entry);
         return;
       case "AttachInvocation":
         this.commit.enqueue(journal(false));
@@ -620,7 +570,7 @@ export class Engine {
   }
 
   /** State commands write through the key's cache and commit with their journal entry. */
-  private applyState(service: string, key: string, entry: Pick<JournalEntry, "type" | "name" | "value">, alsoWrite?: () => void): void {
+  applyState(service: string, key: string, entry: Pick<JournalEntry, "type" | "name" | "value">, alsoWrite?: () => void): void {
     const cache = this.stateCache.get(lockKey(service, key));
     const q = this.q;
     let write: () => void;
@@ -641,7 +591,7 @@ export class Engine {
   }
 
   /** A call or send: the child is created in the same transaction as the parent's entry. */
-  private onCall(inv: ActiveInvocation, aid: number, entry: JournalEntry, now: number): void {
+  onCall(inv: ActiveInvocation, aid: number, entry: JournalEntry, now: number): void {
     const t = entry.target!;
     if (!this.handler(t.service, t.handler)) {
       // Calling something that does not exist is a terminal failure of the call.
@@ -683,7 +633,7 @@ export class Engine {
    * Completes an entry of a live invocation: journal, sequence number, and the
    * notification to its attempt, or a resumption if it was suspended on it.
    */
-  private completeEntry(inv: ActiveInvocation, index: number, result: Result): void {
+  completeEntry(inv: ActiveInvocation, index: number, result: Result): void {
     if (this.active.get(inv.id) !== inv) return;
     const entry = inv.journal.get(index);
     if (!entry || entry.result) return;
@@ -701,7 +651,7 @@ export class Engine {
     );
   }
 
-  private armSleep(inv: ActiveInvocation, entry: JournalEntry): void {
+  armSleep(inv: ActiveInvocation, entry: JournalEntry): void {
     const k = `${inv.id}#${entry.index}`;
     if (this.timers.has(k)) return;
     this.timers.set(
@@ -713,7 +663,7 @@ export class Engine {
     );
   }
 
-  private attachEntry(inv: ActiveInvocation, entry: JournalEntry): void {
+  attachEntry(inv: ActiveInvocation, entry: JournalEntry): void {
     this.awaitCompletion(entry.targetId!).then(
       (c) => this.completeEntry(inv, entry.index, c.result),
       () => this.completeEntry(inv, entry.index, { kind: "failure", code: 404, message: `invocation '${entry.targetId}' not found` }),
@@ -722,7 +672,7 @@ export class Engine {
 
   // --- suspension ------------------------------------------------------------------------------
 
-  private suspend(inv: ActiveInvocation, waitingOn: number[]): void {
+  suspend(inv: ActiveInvocation, waitingOn: number[]): void {
     const movingOff = this.retiring.has(inv.attempt!.workerId);
     this.endAttempt(inv);
     inv.waitingOn = new Set(waitingOn);
@@ -736,7 +686,7 @@ export class Engine {
     this.commit.enqueue(() => this.q.setSuspended(inv.id, waitingOn, now));
   }
 
-  private resumeSuspended(inv: ActiveInvocation): void {
+  resumeSuspended(inv: ActiveInvocation): void {
     if (inv.attempt || !this.active.has(inv.id)) return;
     inv.waitingOn = undefined;
     this.startAttempt(inv);
@@ -744,76 +694,11 @@ export class Engine {
 
   // --- failures and retries ----------------------------------------------------------------------
 
-  private attemptFailed(inv: ActiveInvocation, err: AttemptError): void {
-    const attempt = inv.attempt;
-    if (!attempt) return;
-    this.endAttempt(inv);
-    this.workers.get(attempt.workerId)?.send({ t: "abort", aid: attempt.aid });
-    inv.retryCount += 1;
-    inv.retriesSinceEntry += 1;
-    const now = Date.now();
-    const failure = {
-      invocation_id: inv.id,
-      attempt: inv.retryCount,
-      at: now,
-      code: err.code,
-      message: err.message,
-      stack: err.stack ?? null,
-      related_index: err.relatedIndex ?? null,
-      related_type: err.relatedType ?? null,
-      related_name: err.relatedName ?? null,
-    };
-    const lastFailure = JSON.stringify({
-      code: err.code,
-      message: err.message,
-      ...(err.relatedIndex !== undefined ? { relatedIndex: err.relatedIndex, relatedType: err.relatedType, relatedName: err.relatedName } : {}),
-    });
-    inv.lastFailure = lastFailure;
-    const policy = resolveRetryPolicy(this.services.get(inv.service), this.handler(inv.service, inv.handler));
-    const related = err.relatedIndex !== undefined ? ` at entry ${err.relatedIndex} (${err.relatedType}${err.relatedName ? ` '${err.relatedName}'` : ""})` : "";
-    const head = `${inv.id} ${describeTarget(inv)} attempt ${inv.retryCount} failed${related}: [${err.code}] ${err.message}`;
 
-    if (err.pause || inv.retryCount >= policy.maxAttempts) {
-      const exhausted = !err.pause;
-      if (exhausted && policy.onMaxAttempts === "kill") {
-        this.log(`${head}; no attempts left (${policy.maxAttempts}), the invocation fails`);
-        this.commit.enqueue(() => this.q.insertFailure(failure));
-        this.complete(inv, { kind: "failure", code: err.code >= 400 && err.code < 600 ? err.code : 500, message: err.message });
-        return;
-      }
-      this.log(`${head}; ${exhausted ? `no attempts left (${policy.maxAttempts}), ` : ""}paused: resume, restart or kill it`);
-      this.commit.enqueue(() => this.q.insertFailure(failure));
-      this.setPaused(inv, lastFailure);
-      return;
-    }
-    const delay = err.nextRetryDelayMs ?? backoff(policy, inv.retryCount);
-    inv.status = "backing-off";
-    inv.nextRetryAt = now + delay;
-    this.log(`${head}; retrying in ${formatMs(delay)}`);
-    this.commit.enqueue(() => {
-      this.q.insertFailure(failure);
-      this.q.setBackingOff(inv.id, "backing-off", inv.retryCount, inv.nextRetryAt!, lastFailure, now);
-    });
-    this.scheduleAt(inv, inv.nextRetryAt, () => this.retryNow(inv));
-  }
 
-  private setPaused(inv: ActiveInvocation, lastFailure: string | undefined): void {
-    if (inv.timer) clearTimeout(inv.timer);
-    inv.timer = undefined;
-    inv.status = "paused";
-    inv.nextRetryAt = undefined;
-    const now = Date.now();
-    this.commit.enqueue(() => this.q.setBackingOff(inv.id, "paused", inv.retryCount, null, lastFailure ?? null, now));
-  }
-
-  private retryNow(inv: ActiveInvocation): void {
-    if (!this.active.has(inv.id) || inv.status !== "backing-off") return;
-    this.setStatus(inv, "ready");
-    this.startAttempt(inv);
-  }
 
   /** A delayed send is due. */
-  private due(inv: ActiveInvocation): void {
+  due(inv: ActiveInvocation): void {
     if (!this.active.has(inv.id) || inv.status !== "scheduled") return;
     if (holdsLock(inv)) {
       this.enterInbox(inv);
@@ -828,7 +713,7 @@ export class Engine {
     this.startAttempt(inv);
   }
 
-  private scheduleAt(inv: ActiveInvocation, at: number, fn: () => void): void {
+  scheduleAt(inv: ActiveInvocation, at: number, fn: () => void): void {
     if (inv.timer) clearTimeout(inv.timer);
     inv.timer = setTimeout(() => {
       inv.timer = undefined;
@@ -836,7 +721,7 @@ export class Engine {
     }, Math.max(0, at - Date.now()));
   }
 
-  private setStatus(inv: ActiveInvocation, status: InvocationStatus): void {
+  setStatus(inv: ActiveInvocation, status: InvocationStatus): void {
     inv.status = status;
     const now = Date.now();
     this.commit.enqueue(() => this.q.setStatus(inv.id, status, now));
@@ -844,7 +729,7 @@ export class Engine {
 
   // --- completion ----------------------------------------------------------------------------
 
-  private complete(inv: ActiveInvocation, result: Result): void {
+  complete(inv: ActiveInvocation, result: Result): void {
     if (inv.status === "completed") return;
     const now = Date.now();
     if (inv.timer) clearTimeout(inv.timer);
@@ -868,7 +753,7 @@ export class Engine {
         if (inv.idempotencyKey !== undefined) this.q.expireIdempotency(inv.id, expiresAt);
       },
       () => {
-        this.scheduleSweep(journalExpiresAt);
+        scheduleSweep(this, journalExpiresAt);
         this.active.delete(inv.id);
         if (inv.key !== undefined) this.evictState(inv.service, inv.key);
         const completion: Completion = { id: inv.id, result, completedAt: now, expiresAt };
@@ -882,7 +767,7 @@ export class Engine {
     if (parent) this.completeEntry(parent, inv.parent!.index!, result);
   }
 
-  private insertInvocation(inv: ActiveInvocation): void {
+  insertInvocation(inv: ActiveInvocation): void {
     this.q.insertInvocation({
       id: inv.id,
       service: inv.service,
@@ -917,169 +802,43 @@ export class Engine {
 
   /** Resolves or rejects an awakeable; unknown or completed ones are ignored (first value wins). */
   completeAwakeable(awakeableId: string, result: Result): void {
-    const parsed = parseAwakeableId(awakeableId);
-    if (!parsed) throw new EngineError("BAD_AWAKEABLE_ID", 400, `bad awakeable id '${awakeableId}': bad format`);
-    const inv = this.active.get(parsed.invocationId);
-    const entry = inv?.journal.get(parsed.index);
-    if (!inv || entry?.type !== "Awakeable") return;
-    this.completeEntry(inv, parsed.index, result);
+    return completeAwakeable(this, awakeableId, result);
   }
 
-  private promiseKey(inv: ActiveInvocation, name: string): string {
-    return `${inv.service}\u0000${inv.key}\u0000${name}`;
-  }
 
-  private storedPromise(inv: ActiveInvocation, name: string): Result | undefined {
-    const recent = this.recentPromises.get(this.promiseKey(inv, name));
-    if (recent) return recent;
-    const row = this.q.getPromise(inv.service, inv.key!, name);
-    return row ? resultFromColumns(row.result_kind, row.result) : undefined;
-  }
 
-  private waitForPromise(inv: ActiveInvocation, entry: JournalEntry): void {
-    const stored = this.storedPromise(inv, entry.name!);
-    if (stored) {
-      this.completeEntry(inv, entry.index, stored);
-      return;
-    }
-    const k = this.promiseKey(inv, entry.name!);
-    const list = this.promiseWaiters.get(k) ?? [];
-    list.push({ id: inv.id, index: entry.index });
-    this.promiseWaiters.set(k, list);
-  }
 
-  private onPromiseCommand(inv: ActiveInvocation, entry: JournalEntry): void {
-    const name = entry.name!;
-    const stored = this.storedPromise(inv, name);
-    if (entry.type === "PeekPromise") {
-      this.completeEntry(inv, entry.index, stored ?? { kind: "empty" });
-      return;
-    }
-    if (stored) {
-      this.completeEntry(inv, entry.index, { kind: "failure", code: 409, message: "promise was already completed" });
-      return;
-    }
-    const completion = entry.completion!;
-    const now = Date.now();
-    const { service, key } = inv;
-    const k = this.promiseKey(inv, name);
-    this.recentPromises.set(k, completion);
-    this.commit.enqueue(
-      () => this.q.insertPromise(service, key!, name, completion, now),
-      () => this.recentPromises.delete(k),
-    );
-    this.completeEntry(inv, entry.index, { kind: "empty" });
-    for (const w of this.promiseWaiters.get(k) ?? []) {
-      const waiting = this.active.get(w.id);
-      if (waiting) this.completeEntry(waiting, w.index, completion);
-    }
-    this.promiseWaiters.delete(k);
-  }
 
   // --- operator actions (admin API) ------------------------------------------------------------
 
-  private activeOr404(id: string, completedMessage: string): ActiveInvocation {
-    const inv = this.active.get(id);
-    if (inv && inv.status !== "completed") return inv;
-    if (inv || this.q.getInvocation(id)) throw new EngineError("CONFLICT", 409, completedMessage);
-    throw new EngineError("NOT_FOUND", 404, `The requested invocation '${id}' does not exist`);
-  }
 
-  private tryOperator(fn: () => void): void {
-    try {
-      fn();
-    } catch {
-      // cancelling something already completed or unknown from a handler is a no-op
-    }
-  }
 
   /** Cancel: the handler gets a CancelledError at its next await and may compensate; child calls are cancelled too. */
   cancel(id: string): void {
-    const inv = this.activeOr404(id, `The invocation '${id}' was already completed.`);
-    if (inv.cancel) return;
-    if (inv.status === "pending" || inv.status === "scheduled") {
-      // Never started: nothing to compensate.
-      this.complete(inv, CANCELLED);
-      return;
-    }
-    const seq = inv.nextSeq++;
-    inv.cancel = { seq };
-    const now = Date.now();
-    this.commit.enqueue(
-      () => this.q.setCancel(id, seq, null, now),
-      () => {
-        const attempt = inv.attempt;
-        if (attempt) this.workers.get(attempt.workerId)?.send({ t: "cancel", aid: attempt.aid, seq });
-        else if (this.active.has(id)) {
-          // Suspended, backing off or paused: run it now so the handler sees the cancel.
-          if (inv.timer) clearTimeout(inv.timer);
-          inv.timer = undefined;
-          this.startAttempt(inv);
-        }
-      },
-    );
-    for (const child of this.childCalls(inv)) this.tryOperator(() => this.cancel(child));
+    return cancel(this, id);
   }
 
   /** Kill: ends the invocation at once with 409 "killed"; no user code runs; child calls are killed too. */
   kill(id: string): void {
-    const inv = this.activeOr404(id, `The invocation '${id}' was already completed.`);
-    const attempt = inv.attempt;
-    if (attempt) this.workers.get(attempt.workerId)?.send({ t: "abort", aid: attempt.aid });
-    const children = this.childCalls(inv);
-    this.complete(inv, KILLED);
-    for (const child of children) this.tryOperator(() => this.kill(child));
+    return kill(this, id);
   }
 
-  private childCalls(inv: ActiveInvocation): string[] {
-    return [...inv.journal.values()].filter((e) => e.type === "Call" && !e.result && e.target?.invocationId).map((e) => e.target!.invocationId!);
-  }
 
   /** Pause: stops running or retrying; resume, restart or kill it later. */
   pause(id: string): void {
-    const inv = this.activeOr404(id, `The invocation '${id}' is not running, cannot be paused.`);
-    if (inv.status === "paused") return;
-    if (inv.status === "pending" || inv.status === "scheduled") {
-      throw new EngineError("CONFLICT", 409, `The invocation '${id}' is not running, cannot be paused.`);
-    }
-    const attempt = inv.attempt;
-    if (attempt) this.workers.get(attempt.workerId)?.send({ t: "abort", aid: attempt.aid });
-    this.endAttempt(inv);
-    this.setPaused(inv, inv.lastFailure);
+    return pause(this, id);
   }
 
   /** Resume a paused, suspended or backing-off invocation now. */
   resume(id: string): void {
-    const inv = this.activeOr404(id, `The invocation '${id}' is completed, cannot be resumed.`);
-    if (inv.status === "pending" || inv.status === "scheduled") {
-      throw new EngineError("TOO_EARLY", 425, `The invocation '${id}' is either inboxed or scheduled, cannot be resumed.`);
-    }
-    if (inv.attempt) return;
-    if (inv.timer) clearTimeout(inv.timer);
-    inv.timer = undefined;
-    this.setStatus(inv, "ready");
-    this.startAttempt(inv);
+    return resume(this, id);
   }
 
   /** Purge a completed invocation: journal, result and metadata are forgotten. */
   purge(id: string): void {
-    if (this.active.has(id)) throw new EngineError("CONFLICT", 409, `The invocation '${id}' is not yet completed.`);
-    const row = this.q.getInvocation(id);
-    if (!row) throw new EngineError("NOT_FOUND", 404, `The requested invocation '${id}' does not exist`);
-    this.forget(row);
+    return purge(this, id);
   }
 
-  private forget(row: Pick<InvocationRow, "id" | "service" | "key" | "handler_type">): void {
-    for (const [k, v] of this.idempotency) if (v === row.id) this.idempotency.delete(k);
-    this.commit.enqueue(() => {
-      this.q.deleteInvocation(row.id);
-      if (row.handler_type === "workflow" && row.key !== null) {
-        // A workflow's state and promises live as long as its run is retained.
-        this.q.clearAllState(row.service, row.key);
-        this.q.deletePromises(row.service, row.key);
-      }
-    });
-  }
 
   /**
    * Restart a completed invocation as a new one with the same input and
@@ -1087,54 +846,12 @@ export class Engine {
    * be completed); `overrides` replaces recorded values of copied entries.
    */
   restartAsNew(id: string, from?: number, overrides?: Map<number, Uint8Array>): string {
-    if (this.active.has(id)) throw new EngineError("CONFLICT", 409, `The invocation '${id}' is still running.`);
-    const row = this.q.getInvocation(id);
-    if (!row) throw new EngineError("NOT_FOUND", 404, `The requested invocation '${id}' does not exist`);
-    if (row.handler_type === "workflow") throw new EngineError("UNSUPPORTED", 422, `The invocation '${id}' is a workflow run: restarting workflows is not supported.`);
-    const journal = new Map<number, JournalEntry>();
-    if (from !== undefined && from > 0) {
-      const entries = this.q.journal(id).map((r) => ({ ...r }));
-      const last = entries.length ? entries[entries.length - 1]!.idx : 0;
-      if (from > last) throw new EngineError("OUT_OF_RANGE", 400, `The given index is out of range of currently stored journal for invocation '${id}'.`);
-      for (const r of entries) {
-        if (r.idx > from) break;
-        const e = entryFromRow(r);
-        if (!isCompleted(e)) {
-          throw new EngineError("BAD_RANGE", 400, `The journal prefix of invocation '${id}' up to entry ${from} holds entry ${e.index} (${e.type}) without its completion: restart from an earlier entry.`);
-        }
-        journal.set(e.index, e);
-      }
-    }
-    for (const [k, value] of overrides ?? []) {
-      const e = journal.get(k);
-      if (!e || !e.result) throw new EngineError("BAD_OVERRIDE", 400, `entry ${k} is not a completed entry of the copied prefix (1..${from ?? 0})`);
-      e.result = { kind: "value", value };
-    }
-    const accepted = this.invoke(
-      {
-        service: row.service,
-        handler: row.handler,
-        ...(row.key !== null ? { key: row.key } : {}),
-        input: toBytes(row.input),
-        headers: JSON.parse(row.headers),
-      },
-      undefined,
-      { from: id, journal },
-    );
-    return accepted.invocationId;
+    return restartAsNew(this, id, from, overrides);
   }
 
   /** Writes state of a key (repair, tests). Serialized with the key's invocations through the commit order. */
   writeState(service: string, key: string, change: StateChange): void {
-    const svc = this.services.get(service);
-    if (!svc) throw new EngineError("NOT_FOUND", 404, `The requested service '${service}' does not exist`);
-    if (svc.ty === "SERVICE") throw new EngineError("BAD_REQUEST", 400, `'${service}' is a service: only virtual objects and workflows have state`);
-    if ("replace" in change) {
-      this.applyState(service, key, { type: "ClearAllState" });
-      for (const [name, value] of change.replace) this.applyState(service, key, { type: "SetState", name, value });
-    } else if ("set" in change) this.applyState(service, key, { type: "SetState", name: change.set, value: change.value });
-    else if ("clear" in change) this.applyState(service, key, { type: "ClearState", name: change.clear });
-    else this.applyState(service, key, { type: "ClearAllState" });
+    return writeState(this, service, key, change);
   }
 
   /** Who holds a key's lock and who waits for it, in order. */
@@ -1155,30 +872,7 @@ export class Engine {
 
   // --- retention -------------------------------------------------------------------------------
 
-  private scheduleSweep(at: number): void {
-    if (this.stopped || (this.sweeper && this.sweeper.at <= at)) return;
-    if (this.sweeper) clearTimeout(this.sweeper.timer);
-    const timer = setTimeout(() => this.sweep(), Math.max(0, at - Date.now()));
-    timer.unref();
-    this.sweeper = { timer, at };
-  }
 
-  /** Drops journals and completed invocations whose retention has passed. */
-  private sweep(): void {
-    if (this.stopped) return;
-    this.sweeper = undefined;
-    const now = Date.now();
-    const journals = this.q.expiredJournals(now);
-    const invocations = this.q.expiredInvocations(now);
-    if (journals.length > 0) {
-      this.commit.enqueue(() => {
-        for (const id of journals) this.q.dropJournal(id);
-      });
-    }
-    for (const row of invocations) this.forget(row);
-    // Look again once this sweep's deletions are committed.
-    this.commit.afterDurable(() => this.scheduleSweep(Math.min(this.q.nextExpiry() ?? Infinity, Date.now() + SWEEP_INTERVAL_MS)));
-  }
 
   // --- shutdown ----------------------------------------------------------------------------------
 
@@ -1212,6 +906,3 @@ function completionFromRow(row: InvocationRow): Completion {
   };
 }
 
-function formatMs(ms: number): string {
-  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)}s`;
-}

@@ -43,3 +43,8 @@ export function backoff(policy: RetryPolicy, failedAttempts: number): number {
   const d = policy.initialInterval * Math.pow(policy.exponentiationFactor, Math.max(0, failedAttempts - 1));
   return Math.min(policy.maxInterval, d);
 }
+
+/** 500ms, 2s, 1.5s: how delays appear in log lines. */
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)}s`;
+}

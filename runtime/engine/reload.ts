@@ -1,0 +1,86 @@
+/**
+ * Hot reload, engine side: a new build's worker takes over, attempts move to it
+ * by replay, and in-flight journals are checked against the new code first.
+ */
+import type { Checked, ServiceManifest } from "../../sdk/worker/protocol.js";
+import type { WorkerProcess } from "../workers/worker_process.js";
+import type { Engine, ReloadFinding } from "./engine.js";
+import { describeTarget, type ActiveInvocation } from "./invocation.js";
+
+/** How long attempts of a replaced build may finish a ctx.run before they are moved anyway. */
+const RETIRE_DEADLINE_MS = 10_000;
+
+/**
+ * A new build's worker takes over: new attempts go to it, and attempts on the
+ * previous worker are asked to suspend there and resume here by replay.
+ * Attempts busy in a ctx.run finish on the old code first (up to a deadline).
+ */
+export function adopt(e: Engine, worker: WorkerProcess, services: ServiceManifest[], retired: (old: WorkerProcess) => void): void {
+  const previous = e.worker;
+  e.workerReady(worker, services);
+  if (!previous || previous === worker) return;
+  e.retiring.set(previous.id, () => retired(previous));
+  const moving = attemptsOn(e, previous.id);
+  for (const inv of moving) previous.send({ t: "suspend", aid: inv.attempt!.aid });
+  retireIfIdle(e, previous.id);
+  setTimeout(() => {
+    for (const inv of attemptsOn(e, previous.id)) moveAttempt(e, inv);
+  }, RETIRE_DEADLINE_MS).unref();
+}
+
+export function attemptsOn(e: Engine, workerId: number): ActiveInvocation[] {
+  return [...e.attempts.values()].filter((inv) => inv.attempt?.workerId === workerId);
+}
+
+/** Restarts an attempt on the current worker, without counting a failure. */
+export function moveAttempt(e: Engine, inv: ActiveInvocation): void {
+  const attempt = inv.attempt;
+  if (!attempt) return;
+  e.workers.get(attempt.workerId)?.send({ t: "abort", aid: attempt.aid });
+  e.endAttempt(inv);
+  e.startAttempt(inv);
+}
+
+export function retireIfIdle(e: Engine, workerId: number): void {
+  const done = e.retiring.get(workerId);
+  if (!done || attemptsOn(e, workerId).length > 0) return;
+  e.retiring.delete(workerId);
+  e.workers.delete(workerId);
+  done();
+}
+
+/**
+ * Replays the journal of every in-flight invocation against a new build,
+ * offline (no closure runs, nothing is written), and reports those whose
+ * journal the new code would not follow.
+ */
+export function checkJournals(e: Engine, worker: WorkerProcess, timeoutMs = 3000): Promise<ReloadFinding[]> {
+  const targets = [...e.active.values()].filter(
+    (inv) => inv.journal.size > 0 && inv.status !== "pending" && inv.status !== "scheduled",
+  );
+  return Promise.all(
+    targets.map(
+      (inv) =>
+        new Promise<ReloadFinding | undefined>((resolve) => {
+          const aid = e.nextAid++;
+          const timer = setTimeout(() => {
+            e.checks.delete(aid);
+            resolve({ invocationId: inv.id, target: describeTarget(inv), status: inv.status, inconclusive: "the replay did not finish in time" });
+          }, timeoutMs);
+          e.checks.set(aid, (msg) => {
+            clearTimeout(timer);
+            e.checks.delete(aid);
+            if (msg.ok) return resolve(undefined);
+            resolve({
+              invocationId: inv.id,
+              target: describeTarget(inv),
+              status: inv.status,
+              ...(msg.mismatch ? { mismatch: msg.mismatch } : {}),
+              ...(msg.inconclusive ? { inconclusive: msg.inconclusive } : {}),
+            });
+          });
+          worker.send({ ...e.startMessage(inv, aid), dryRun: true });
+        }),
+    ),
+  ).then((all) => all.filter((f): f is ReloadFinding => f !== undefined));
+}

@@ -1,0 +1,31 @@
+/** Drops journals and completed invocations whose retention has passed, as soon as they are due. */
+import type { Engine } from "./engine.js";
+import { forget } from "./operations.js";
+
+/** Expired records are swept at least this often, and as soon as the next one is due. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+export function scheduleSweep(e: Engine, at: number): void {
+  if (e.stopped || (e.sweeper && e.sweeper.at <= at)) return;
+  if (e.sweeper) clearTimeout(e.sweeper.timer);
+  const timer = setTimeout(() => sweep(e), Math.max(0, at - Date.now()));
+  timer.unref();
+  e.sweeper = { timer, at };
+}
+
+/** Drops journals and completed invocations whose retention has passed. */
+export function sweep(e: Engine): void {
+  if (e.stopped) return;
+  e.sweeper = undefined;
+  const now = Date.now();
+  const journals = e.q.expiredJournals(now);
+  const invocations = e.q.expiredInvocations(now);
+  if (journals.length > 0) {
+    e.commit.enqueue(() => {
+      for (const id of journals) e.q.dropJournal(id);
+    });
+  }
+  for (const row of invocations) forget(e, row);
+  // Look again once this sweep's deletions are committed.
+  e.commit.afterDurable(() => scheduleSweep(e, Math.min(e.q.nextExpiry() ?? Infinity, Date.now() + SWEEP_INTERVAL_MS)));
+}
