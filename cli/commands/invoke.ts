@@ -14,6 +14,25 @@ export interface InvokeOptions {
   json?: boolean;
 }
 
+/** `restate-dev invoke` with no target: the handlers one can call, one per line (shell completion friendly). */
+export async function listTargets(opts: { adminUrl?: string }): Promise<number> {
+  const { adminUrl } = findRuntime({ ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}) });
+  let services: Array<{ name: string; ty: string; handlers: Array<{ name: string; public?: boolean }> }>;
+  try {
+    const res = await fetch(`${adminUrl}/services`);
+    services = ((await res.json()) as { services: typeof services }).services;
+  } catch (e) {
+    throw new UserError("NOT_RUNNING", `cannot reach the admin API at ${adminUrl} (${(e as Error).message})`, "start the runtime with 'restate-dev up' in this project, or pass --admin-url");
+  }
+  for (const s of services) {
+    for (const h of s.handlers) {
+      if (h.public === false) continue;
+      process.stdout.write(s.ty === "Service" ? `${s.name}/${h.name}\n` : `${s.name}/<key>/${h.name}\n`);
+    }
+  }
+  return 0;
+}
+
 export async function invoke(target: string, input: string | undefined, opts: InvokeOptions): Promise<number> {
   const parts = target.split("/").filter(Boolean);
   if (parts.length < 2 || parts.length > 3) {

@@ -16,8 +16,11 @@ import { adminError, bodyJson, empty, errorResponse, isRecord, serviceNotFound, 
 
 type Lookup = { ok: true; svc: ServiceManifest } | { ok: false; response: HttpResponse };
 
+/** What reading state needs to know of the engine: its services (offline.ts passes the ones the database knows). */
+export type ServiceDirectory = Pick<Engine, "service" | "listServices">;
+
 /** The service, if it exists and has keys. */
-function keyedService(engine: Engine, name: string): Lookup {
+function keyedService(engine: ServiceDirectory, name: string): Lookup {
   const svc = engine.service(name);
   if (!svc) return { ok: false, response: serviceNotFound(name, engine.listServices().map((s) => s.name)) };
   if (svc.ty === "SERVICE") {
@@ -26,7 +29,7 @@ function keyedService(engine: Engine, name: string): Lookup {
   return { ok: true, svc };
 }
 
-export function readState(engine: Engine, reads: AdminReads, service: string, key: string): HttpResponse {
+export function readState(engine: ServiceDirectory, reads: AdminReads, service: string, key: string): HttpResponse {
   const found = keyedService(engine, service);
   if (!found.ok) return found.response;
   const state: Record<string, unknown> = {};

@@ -9,7 +9,10 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const SDK_ENTRY = fileURLToPath(new URL("../../sdk/index.js", import.meta.url));
-const SDK_SPECIFIERS = /^(@restatedev\/restate-sdk(\/(node|fetch|lambda))?|restate-dev\/sdk|restate-dev)$/;
+/** Every specifier user code may import the SDK by; the production build (production.ts) maps the same set. */
+export const SDK_SPECIFIERS = /^(@restatedev\/restate-sdk(\/(node|fetch|lambda))?|restate-dev\/sdk|restate-dev)$/;
+/** Lets bundled CommonJS dependencies call require() in an ES module. */
+export const ESM_REQUIRE_BANNER = "import { createRequire as __rdCreateRequire } from 'node:module'; const require = __rdCreateRequire(import.meta.url);";
 
 export const ENTRY_CANDIDATES = ["src/index.ts", "src/index.mts", "src/index.js", "src/index.mjs", "index.ts", "index.js"];
 
@@ -62,8 +65,7 @@ function options(entry: string): BuildOptions & { write: false } {
     metafile: true,
     logLevel: "silent",
     plugins: [sdkAlias],
-    // Let bundled CommonJS dependencies call require() in an ES module.
-    banner: { js: "import { createRequire as __rdCreateRequire } from 'node:module'; const require = __rdCreateRequire(import.meta.url);" },
+    banner: { js: ESM_REQUIRE_BANNER },
   };
 }
 
@@ -74,7 +76,7 @@ export interface BuildResult {
   inputs: string[];
 }
 
-function errorsOf(e: unknown): BuildError | undefined {
+export function errorsOf(e: unknown): BuildError | undefined {
   const errors = (e as { errors?: Message[] }).errors;
   return errors?.length ? new BuildError(formatMessages(errors), "BUILD_FAILED", "fix the error above; the last good build keeps serving") : undefined;
 }

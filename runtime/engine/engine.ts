@@ -191,6 +191,7 @@ export class Engine {
 
   /** A worker died: every attempt it ran fails and is retried. */
   workerExited(worker: WorkerProcess, description: string): void {
+    if (this.stopped) return;
     this.workers.delete(worker.id);
     this.retiring.delete(worker.id);
     if (this.worker === worker) this.worker = undefined;
@@ -465,7 +466,7 @@ export class Engine {
   }
 
   onWorkerMessage(_worker: WorkerProcess, msg: FromWorker): void {
-    if (msg.t === "ready" || msg.t === "loadError") return;
+    if (this.stopped || msg.t === "ready" || msg.t === "loadError") return;
     if (msg.t === "checked") {
       this.checks.get(msg.aid)?.(msg);
       return;
@@ -736,6 +737,13 @@ export class Engine {
     inv.timer = undefined;
     this.endAttempt(inv);
     inv.status = "completed";
+    for (const e of inv.journal.values()) {
+      // Timers of sleeps it will never wake from.
+      const k = `${inv.id}#${e.index}`;
+      const t = this.timers.get(k);
+      if (t) clearTimeout(t);
+      this.timers.delete(k);
+    }
     const opts = this.optionsOf(inv);
     const isWorkflowRun = inv.handlerType === "workflow";
     const retention = isWorkflowRun
@@ -885,7 +893,7 @@ export class Engine {
       if (inv.inactivity) clearTimeout(inv.inactivity);
     }
     for (const t of this.timers.values()) clearTimeout(t);
-    this.commit.drain();
+    this.commit.close();
   }
 
   stats() {

@@ -14,6 +14,7 @@ export class GroupCommit {
   private callbacks: Durable[] = [];
   private scheduled = false;
   private failed: Error | undefined;
+  private closed = false;
   /** Transactions committed and writes applied, for the bench and tests. */
   readonly stats = { commits: 0, writes: 0 };
 
@@ -25,6 +26,8 @@ export class GroupCommit {
   /** Queues a write; `onDurable` runs once it is committed. */
   enqueue(write: Write, onDurable?: Durable): void {
     if (this.failed) throw this.failed;
+    // Shutting down: what was not queued before close() is recovered at the next start.
+    if (this.closed) return;
     this.writes.push(write);
     if (onDurable) this.callbacks.push(onDurable);
     this.schedule();
@@ -32,6 +35,7 @@ export class GroupCommit {
 
   /** Runs `cb` after everything queued so far is durable. */
   afterDurable(cb: Durable): void {
+    if (this.closed) return;
     if (this.writes.length === 0 && !this.scheduled) {
       queueMicrotask(cb);
       return;
@@ -71,8 +75,9 @@ export class GroupCommit {
     for (const cb of callbacks) cb();
   };
 
-  /** Commits what is queued now, synchronously (shutdown). */
-  drain(): void {
+  /** Commits what is queued now, synchronously, and accepts nothing more (shutdown). */
+  close(): void {
     this.flush();
+    this.closed = true;
   }
 }
