@@ -13,6 +13,7 @@ import { pending, wrap, type PromiseHost, type RestatePromise } from "./promise.
 import { serde as serdes, type Serde } from "./serde.js";
 import type { CancelState, EntryType, FromWorker, JournalEntry, Notify, Result, StartAttempt } from "./worker/protocol.js";
 import { ContextImpl } from "./context_impl.js";
+import { now as clockNow } from "./clock.js";
 
 export interface ResolvedHandler {
   definition: DefinitionInternals;
@@ -49,7 +50,7 @@ export class Attempt implements PromiseHost {
   private readonly waiters = new Map<number, Waiter>();
   private readonly state: Map<string, Uint8Array> | null;
   private readonly abort = new AbortController();
-  private readonly startedAt = Date.now();
+  private readonly startedAt = clockNow();
   private closed = false;
   private runsInFlight = 0;
   private cancel: CancelState | undefined;

@@ -16,6 +16,7 @@ import { TerminalError } from "./errors.js";
 import { handlerInfo } from "./definitions.js";
 import { pending, wrap, type RestatePromise } from "./promise.js";
 import { DeterministicRand } from "./rand.js";
+import { now as clockNow } from "./clock.js";
 import { Opts, SendOpts } from "./rpc.js";
 import { serde as serdes, type Serde } from "./serde.js";
 import type { JournalEntry, Result } from "./worker/protocol.js";
@@ -63,8 +64,8 @@ export class ContextImpl implements Context {
     this.req = new RequestImpl(a);
     this.console = replayAwareConsole(a);
     this.date = {
-      now: () => this.run(() => Date.now()),
-      toJSON: () => this.run(() => new Date().toJSON()),
+      now: () => this.run(() => clockNow()),
+      toJSON: () => this.run(() => new Date(clockNow()).toJSON()),
     };
   }
 
@@ -204,7 +205,7 @@ export class ContextImpl implements Context {
     const a = this.a;
     const n = a.command("Sleep", name);
     if (!n) return pending();
-    const entry: JournalEntry | undefined = n.recorded ? undefined : { index: n.index, type: "Sleep", ...(name ? { name } : {}), wakeUpAt: Date.now() + millis };
+    const entry: JournalEntry | undefined = n.recorded ? undefined : { index: n.index, type: "Sleep", ...(name ? { name } : {}), wakeUpAt: clockNow() + millis };
     return a.completion(n.index, n.recorded, () => undefined, entry);
   }
 
@@ -383,7 +384,7 @@ export class ContextImpl implements Context {
     const bytes = ((send.inputSerde ?? serdes.binary) as Serde<REQ>).serialize(send.parameter);
     const delay = send.delay !== undefined ? durationToMillis(send.delay) : 0;
     const target = callTarget(send);
-    if (delay > 0) target.invokeAt = Date.now() + delay;
+    if (delay > 0) target.invokeAt = clockNow() + delay;
     const invocationId = new Promise<string>((resolve) => a.awaitInvocationId(n.index, resolve));
     a.emit({ index: n.index, type: "OneWayCall", name, value: bytes, target });
     return { invocationId };
@@ -416,7 +417,7 @@ function runRetryExhausted(a: Attempt, options: RunOptions<unknown> | undefined)
   // This failure is attempt number count+1 of this step.
   if (options.maxRetryAttempts !== undefined && info.count + 1 >= options.maxRetryAttempts) return true;
   if (options.maxRetryDuration !== undefined) {
-    const spent = info.durationMs + (Date.now() - info.attemptStartedAt);
+    const spent = info.durationMs + (clockNow() - info.attemptStartedAt);
     if (spent >= durationToMillis(options.maxRetryDuration)) return true;
   }
   return false;

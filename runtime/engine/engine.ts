@@ -21,6 +21,7 @@ import { describeTarget, fromRow, holdsLock, type ActiveInvocation, type Handler
 import { KeyLocks, lockKey } from "./locks.js";
 import { adopt, checkJournals, retireIfIdle } from "./reload.js";
 import { formatMs } from "./retry.js";
+import { systemClock, type Clock, type ClockTimer } from "./clock.js";
 import { completeAwakeable, onPromiseCommand, waitForPromise } from "./promises.js";
 import { cancel, kill, pause, purge, restartAsNew, resume, tryOperator, writeState } from "./operations.js";
 import { scheduleSweep, sweep } from "./retention.js";
@@ -33,6 +34,8 @@ export interface EngineOptions {
   onFatal: (e: Error) => void;
   /** Defaults as Restate's: retention of results and journals 1 day, inactivity 1 min, abort 10 min. */
   defaults?: Partial<EngineDefaults>;
+  /** The system clock unless a test drives time itself. */
+  clock?: Clock;
 }
 
 export interface EngineDefaults {
@@ -104,6 +107,7 @@ export class Engine {
   readonly q: Queries;
   readonly log: (line: string) => void;
   readonly defaults: EngineDefaults;
+  readonly clock: Clock;
 
   services = new Map<string, ServiceManifest>();
   readonly active = new Map<string, ActiveInvocation>();
@@ -111,7 +115,7 @@ export class Engine {
   readonly locks = new KeyLocks();
   readonly idempotency = new Map<string, string>();
   readonly waiters = new Map<string, Array<(c: Completion) => void>>();
-  readonly timers = new Map<string, NodeJS.Timeout>();
+  readonly timers = new Map<string, ClockTimer>();
   /** Workflow promise name -> GetPromise entries waiting for it. */
   readonly promiseWaiters = new Map<string, Array<{ id: string; index: number }>>();
   /** Completed promises whose row may not be committed yet (SQLite has the rest). */
@@ -132,12 +136,13 @@ export class Engine {
   nextAid = 1;
   inboxSeq: number;
   stopped = false;
-  sweeper: { timer: NodeJS.Timeout; at: number } | undefined;
+  sweeper: { timer: ClockTimer; at: number } | undefined;
 
   constructor(opts: EngineOptions) {
     this.q = new Queries(opts.db);
     this.commit = new GroupCommit(opts.db, opts.onFatal);
     this.log = opts.log;
+    this.clock = opts.clock ?? systemClock;
     this.defaults = { ...DEFAULTS, ...opts.defaults };
     this.inboxSeq = this.q.maxInboxSeq();
     this.recover();
@@ -226,7 +231,7 @@ export class Engine {
       }
       id = newInvocationId();
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const serviceType: ServiceType = svc.ty === "SERVICE" ? "service" : svc.ty === "VIRTUAL_OBJECT" ? "virtual_object" : "workflow";
     const delayed = req.delayMs !== undefined && req.delayMs > 0;
     const inv: ActiveInvocation = {
@@ -292,7 +297,7 @@ export class Engine {
 
   /** Rebuilds memory from the database after a start or a crash. */
   recover(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const rec of this.q.idempotencyRecords(now)) {
       this.idempotency.set(`${rec.service}\u0000${rec.key}\u0000${rec.handler}\u0000${rec.idempotency_key}`, rec.invocation_id);
     }
@@ -392,7 +397,7 @@ export class Engine {
       return;
     }
     const aid = this.nextAid++;
-    const now = Date.now();
+    const now = this.clock.now();
     inv.attempt = { aid, workerId: worker.id, startedAt: now };
     inv.status = "running";
     inv.waitingOn = undefined;
@@ -403,7 +408,7 @@ export class Engine {
   }
 
   startMessage(inv: ActiveInvocation, aid: number): StartAttempt {
-    const now = Date.now();
+    const now = this.clock.now();
     let state: Array<[string, Uint8Array]> | null = null;
     if (inv.key !== undefined && inv.serviceType !== "service") {
       state = holdsLock(inv) ? [...this.cachedState(inv).entries()] : this.loadState(inv.service, inv.key);
@@ -428,7 +433,7 @@ export class Engine {
   endAttempt(inv: ActiveInvocation): void {
     if (inv.attempt) this.attempts.delete(inv.attempt.aid);
     inv.attempt = undefined;
-    if (inv.inactivity) clearTimeout(inv.inactivity);
+    if (inv.inactivity) this.clock.clearTimeout(inv.inactivity);
     inv.inactivity = undefined;
   }
 
@@ -440,14 +445,14 @@ export class Engine {
   touch(inv: ActiveInvocation): void {
     const attempt = inv.attempt;
     if (!attempt) return;
-    if (inv.inactivity) clearTimeout(inv.inactivity);
+    if (inv.inactivity) this.clock.clearTimeout(inv.inactivity);
     const opts = this.optionsOf(inv);
     const inactivity = opts.inactivityTimeout ?? this.defaults.inactivityTimeoutMs;
     const abort = opts.abortTimeout ?? this.defaults.abortTimeoutMs;
-    inv.inactivity = setTimeout(() => {
+    inv.inactivity = this.clock.setTimeout(() => {
       if (inv.attempt?.aid !== attempt.aid) return;
       this.workers.get(attempt.workerId)?.send({ t: "suspend", aid: attempt.aid });
-      inv.inactivity = setTimeout(() => {
+      inv.inactivity = this.clock.setTimeout(() => {
         if (inv.attempt?.aid !== attempt.aid) return;
         attemptFailed(this, inv, {
           t: "error",
@@ -498,7 +503,7 @@ export class Engine {
         if (inv.cancel) {
           inv.cancel.observedIndex = msg.index;
           const { seq } = inv.cancel;
-          const now = Date.now();
+          const now = this.clock.now();
           this.commit.enqueue(() => this.q.setCancel(inv.id, seq, msg.index, now));
         }
         return;
@@ -517,7 +522,7 @@ export class Engine {
       attemptFailed(this, inv, { t: "error", aid, code: 571, message: `protocol violation: entry ${entry.index} is already in the journal` });
       return;
     }
-    const now = Date.now();
+    const now = this.clock.now();
     inv.journal.set(entry.index, entry);
     inv.retriesSinceEntry = 0;
     inv.lastEntryAt = now;
@@ -641,7 +646,7 @@ export class Engine {
     entry.result = result;
     entry.seq = inv.nextSeq++;
     const seq = entry.seq;
-    const now = Date.now();
+    const now = this.clock.now();
     this.commit.enqueue(
       () => this.q.completeEntry(inv.id, index, result, now, seq),
       () => {
@@ -657,10 +662,10 @@ export class Engine {
     if (this.timers.has(k)) return;
     this.timers.set(
       k,
-      setTimeout(() => {
+      this.clock.setTimeout(() => {
         this.timers.delete(k);
         this.completeEntry(inv, entry.index, { kind: "empty" });
-      }, Math.max(0, entry.wakeUpAt! - Date.now())),
+      }, Math.max(0, entry.wakeUpAt! - this.clock.now())),
     );
   }
 
@@ -683,7 +688,7 @@ export class Engine {
       return;
     }
     inv.status = "suspended";
-    const now = Date.now();
+    const now = this.clock.now();
     this.commit.enqueue(() => this.q.setSuspended(inv.id, waitingOn, now));
   }
 
@@ -705,7 +710,7 @@ export class Engine {
       this.enterInbox(inv);
       const { inboxSeq } = inv;
       const status = inv.status as InvocationStatus;
-      const now = Date.now();
+      const now = this.clock.now();
       this.commit.enqueue(() => this.q.setInbox(inv.id, status, inboxSeq!, now));
       if (status === "ready") this.startAttempt(inv);
       return;
@@ -715,16 +720,16 @@ export class Engine {
   }
 
   scheduleAt(inv: ActiveInvocation, at: number, fn: () => void): void {
-    if (inv.timer) clearTimeout(inv.timer);
-    inv.timer = setTimeout(() => {
+    if (inv.timer) this.clock.clearTimeout(inv.timer);
+    inv.timer = this.clock.setTimeout(() => {
       inv.timer = undefined;
       fn();
-    }, Math.max(0, at - Date.now()));
+    }, Math.max(0, at - this.clock.now()));
   }
 
   setStatus(inv: ActiveInvocation, status: InvocationStatus): void {
     inv.status = status;
-    const now = Date.now();
+    const now = this.clock.now();
     this.commit.enqueue(() => this.q.setStatus(inv.id, status, now));
   }
 
@@ -732,8 +737,8 @@ export class Engine {
 
   complete(inv: ActiveInvocation, result: Result): void {
     if (inv.status === "completed") return;
-    const now = Date.now();
-    if (inv.timer) clearTimeout(inv.timer);
+    const now = this.clock.now();
+    if (inv.timer) this.clock.clearTimeout(inv.timer);
     inv.timer = undefined;
     this.endAttempt(inv);
     inv.status = "completed";
@@ -741,7 +746,7 @@ export class Engine {
       // Timers of sleeps it will never wake from.
       const k = `${inv.id}#${e.index}`;
       const t = this.timers.get(k);
-      if (t) clearTimeout(t);
+      if (t) this.clock.clearTimeout(t);
       this.timers.delete(k);
     }
     const opts = this.optionsOf(inv);
@@ -887,12 +892,12 @@ export class Engine {
   /** Stops timers and commits what is queued; unfinished work resumes at the next start. */
   stop(): void {
     this.stopped = true;
-    if (this.sweeper) clearTimeout(this.sweeper.timer);
+    if (this.sweeper) this.clock.clearTimeout(this.sweeper.timer);
     for (const inv of this.active.values()) {
-      if (inv.timer) clearTimeout(inv.timer);
-      if (inv.inactivity) clearTimeout(inv.inactivity);
+      if (inv.timer) this.clock.clearTimeout(inv.timer);
+      if (inv.inactivity) this.clock.clearTimeout(inv.inactivity);
     }
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.clock.clearTimeout(t);
     this.commit.close();
   }
 

@@ -11,7 +11,7 @@ export function attemptFailed(e: Engine, inv: ActiveInvocation, err: AttemptErro
   e.workers.get(attempt.workerId)?.send({ t: "abort", aid: attempt.aid });
   inv.retryCount += 1;
   inv.retriesSinceEntry += 1;
-  const now = Date.now();
+  const now = e.clock.now();
   const failure = {
     invocation_id: inv.id,
     attempt: inv.retryCount,
@@ -58,11 +58,11 @@ export function attemptFailed(e: Engine, inv: ActiveInvocation, err: AttemptErro
 }
 
 export function setPaused(e: Engine, inv: ActiveInvocation, lastFailure: string | undefined): void {
-  if (inv.timer) clearTimeout(inv.timer);
+  if (inv.timer) e.clock.clearTimeout(inv.timer);
   inv.timer = undefined;
   inv.status = "paused";
   inv.nextRetryAt = undefined;
-  const now = Date.now();
+  const now = e.clock.now();
   e.commit.enqueue(() => e.q.setBackingOff(inv.id, "paused", inv.retryCount, null, lastFailure ?? null, now));
 }
 

@@ -1,5 +1,6 @@
 /** The engine's in-memory view of an invocation that has not completed yet. */
 import type { JournalEntry } from "../../sdk/worker/protocol.js";
+import type { ClockTimer } from "./clock.js";
 import type { InvocationRow } from "../storage/queries.js";
 import { entryFromRow, toBytes, type EntryRow } from "../storage/codec.js";
 
@@ -35,7 +36,7 @@ export interface ActiveInvocation {
   inboxSeq: number | undefined;
   createdAt: number;
   attempt: AttemptRef | undefined;
-  timer: NodeJS.Timeout | undefined;
+  timer: ClockTimer | undefined;
   /** For ctx.run retry policies: failures since the last new journal entry. */
   retriesSinceEntry: number;
   lastEntryAt: number;
@@ -46,7 +47,7 @@ export interface ActiveInvocation {
   /** While suspended: the entries whose completion resumes it. */
   waitingOn: Set<number> | undefined;
   /** Inactivity, then abort timer of the running attempt. */
-  inactivity: NodeJS.Timeout | undefined;
+  inactivity: ClockTimer | undefined;
   restartedFrom: string | undefined;
 }
 

@@ -36,7 +36,7 @@ export function cancel(e: Engine, id: string): void {
   }
   const seq = inv.nextSeq++;
   inv.cancel = { seq };
-  const now = Date.now();
+  const now = e.clock.now();
   e.commit.enqueue(
     () => e.q.setCancel(id, seq, null, now),
     () => {
@@ -44,7 +44,7 @@ export function cancel(e: Engine, id: string): void {
       if (attempt) e.workers.get(attempt.workerId)?.send({ t: "cancel", aid: attempt.aid, seq });
       else if (e.active.has(id)) {
         // Suspended, backing off or paused: run it now so the handler sees the cancel.
-        if (inv.timer) clearTimeout(inv.timer);
+        if (inv.timer) e.clock.clearTimeout(inv.timer);
         inv.timer = undefined;
         e.startAttempt(inv);
       }
@@ -87,7 +87,7 @@ export function resume(e: Engine, id: string): void {
     throw new EngineError("TOO_EARLY", 425, `The invocation '${id}' is either inboxed or scheduled, cannot be resumed.`);
   }
   if (inv.attempt) return;
-  if (inv.timer) clearTimeout(inv.timer);
+  if (inv.timer) e.clock.clearTimeout(inv.timer);
   inv.timer = undefined;
   e.setStatus(inv, "ready");
   e.startAttempt(inv);

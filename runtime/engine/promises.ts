@@ -51,7 +51,7 @@ export function onPromiseCommand(e: Engine, inv: ActiveInvocation, entry: Journa
     return;
   }
   const completion = entry.completion!;
-  const now = Date.now();
+  const now = e.clock.now();
   const { service, key } = inv;
   const k = promiseKey(e, inv, name);
   e.recentPromises.set(k, completion);

@@ -23,9 +23,13 @@ export function adopt(e: Engine, worker: WorkerProcess, services: ServiceManifes
   const moving = attemptsOn(e, previous.id);
   for (const inv of moving) previous.send({ t: "suspend", aid: inv.attempt!.aid });
   retireIfIdle(e, previous.id);
-  setTimeout(() => {
-    for (const inv of attemptsOn(e, previous.id)) moveAttempt(e, inv);
-  }, RETIRE_DEADLINE_MS).unref();
+  e.clock.setTimeout(
+    () => {
+      for (const inv of attemptsOn(e, previous.id)) moveAttempt(e, inv);
+    },
+    RETIRE_DEADLINE_MS,
+    { background: true },
+  );
 }
 
 export function attemptsOn(e: Engine, workerId: number): ActiveInvocation[] {
@@ -63,12 +67,12 @@ export function checkJournals(e: Engine, worker: WorkerProcess, timeoutMs = 3000
       (inv) =>
         new Promise<ReloadFinding | undefined>((resolve) => {
           const aid = e.nextAid++;
-          const timer = setTimeout(() => {
+          const timer = e.clock.setTimeout(() => {
             e.checks.delete(aid);
             resolve({ invocationId: inv.id, target: describeTarget(inv), status: inv.status, inconclusive: "the replay did not finish in time" });
           }, timeoutMs);
           e.checks.set(aid, (msg) => {
-            clearTimeout(timer);
+            e.clock.clearTimeout(timer);
             e.checks.delete(aid);
             if (msg.ok) return resolve(undefined);
             resolve({

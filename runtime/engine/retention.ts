@@ -7,9 +7,8 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 export function scheduleSweep(e: Engine, at: number): void {
   if (e.stopped || (e.sweeper && e.sweeper.at <= at)) return;
-  if (e.sweeper) clearTimeout(e.sweeper.timer);
-  const timer = setTimeout(() => sweep(e), Math.max(0, at - Date.now()));
-  timer.unref();
+  if (e.sweeper) e.clock.clearTimeout(e.sweeper.timer);
+  const timer = e.clock.setTimeout(() => sweep(e), Math.max(0, at - e.clock.now()), { background: true });
   e.sweeper = { timer, at };
 }
 
@@ -17,7 +16,7 @@ export function scheduleSweep(e: Engine, at: number): void {
 export function sweep(e: Engine): void {
   if (e.stopped) return;
   e.sweeper = undefined;
-  const now = Date.now();
+  const now = e.clock.now();
   const journals = e.q.expiredJournals(now);
   const invocations = e.q.expiredInvocations(now);
   if (journals.length > 0) {
@@ -27,5 +26,5 @@ export function sweep(e: Engine): void {
   }
   for (const row of invocations) forget(e, row);
   // Look again once this sweep's deletions are committed.
-  e.commit.afterDurable(() => scheduleSweep(e, Math.min(e.q.nextExpiry() ?? Infinity, Date.now() + SWEEP_INTERVAL_MS)));
+  e.commit.afterDurable(() => scheduleSweep(e, Math.min(e.q.nextExpiry() ?? Infinity, e.clock.now() + SWEEP_INTERVAL_MS)));
 }
