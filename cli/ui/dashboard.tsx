@@ -3,7 +3,7 @@
  * invocations (from the admin API), and the runtime's log (builds, reloads,
  * journal checks, failures, handler output). It renders; it decides nothing.
  */
-import React, { useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import { Box, Static, Text, render } from "ink";
 
 export interface DashboardInfo {

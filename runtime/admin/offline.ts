@@ -17,7 +17,7 @@ import { describeInvocation, listInvocations } from "./invocations.js";
 import { readState, type ServiceDirectory } from "./state.js";
 import { QueryRunner } from "./query.js";
 import { AdminReads } from "./reads.js";
-import { adminError, errorResponse } from "./shape.js";
+import { adminError, segmentHandler } from "./shape.js";
 
 export interface OfflineAdmin {
   handler: Handler;
@@ -32,19 +32,8 @@ export function offlineAdminApi(dbFile: string, opts: { queryTimeoutMs?: number 
   const reads = new AdminReads(dbFile);
   const directory = new RecordedServices(dbFile);
   const query = new QueryRunner({ dbFile, services: () => directory.listServices(), ...(opts.queryTimeoutMs ? { timeoutMs: opts.queryTimeoutMs } : {}) });
-  const handler: Handler = async (req) => {
-    let s: string[];
-    try {
-      s = req.path.split("/").filter(Boolean).map(decodeURIComponent);
-    } catch {
-      return adminError(400, `the path ${req.path} is not valid percent-encoding`);
-    }
-    try {
-      return (await dispatch(reads, directory, query, req, s)) ?? notRunning(req);
-    } catch (e) {
-      return errorResponse(e);
-    }
-  };
+  const handler = segmentHandler((req, s) => dispatch(reads, directory, query, req, s), notRunning);
+
   return {
     handler,
     close: () => {

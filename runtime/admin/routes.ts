@@ -11,7 +11,7 @@ import { deleteInvocation, describeInvocation, invocationAction, listInvocations
 import { clearState, keyStatus, readState, replaceState, setStateValue } from "./state.js";
 import { QueryRunner } from "./query.js";
 import { AdminReads } from "./reads.js";
-import { adminError, errorResponse } from "./shape.js";
+import { adminError, segmentHandler } from "./shape.js";
 
 export interface AdminApiOptions {
   /** The runtime's SQLite file; the admin API reads it on its own read-only connections. */
@@ -44,19 +44,8 @@ const ROUTES = [
 export function adminApi(engine: Engine, opts: AdminApiOptions): AdminApi {
   const reads = new AdminReads(opts.dbFile);
   const query = new QueryRunner({ dbFile: opts.dbFile, services: () => engine.listServices(), ...(opts.queryTimeoutMs ? { timeoutMs: opts.queryTimeoutMs } : {}) });
-  const handler: Handler = async (req) => {
-    let s: string[];
-    try {
-      s = req.path.split("/").filter(Boolean).map(decodeURIComponent);
-    } catch {
-      return adminError(400, `the path ${req.path} is not valid percent-encoding`);
-    }
-    try {
-      return (await dispatch(engine, reads, query, req, s)) ?? notFound(req);
-    } catch (e) {
-      return errorResponse(e);
-    }
-  };
+  const handler = segmentHandler((req, s) => dispatch(engine, reads, query, req, s), notFound);
+
   return {
     handler,
     close: () => {

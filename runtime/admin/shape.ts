@@ -2,7 +2,7 @@
  * Small formatting helpers shared by the admin routes: payload decoding,
  * timestamps, Restate-style durations and error bodies.
  */
-import { json, type HttpResponse } from "../ingress/http.js";
+import { json, type Handler, type HttpRequest, type HttpResponse } from "../ingress/http.js";
 import { EngineError } from "../engine/errors.js";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
@@ -102,4 +102,27 @@ export function bodyJson(body: Uint8Array): { ok: true; value: unknown } | { ok:
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * An admin handler from a router over decoded path segments: bad percent-encoding
+ * is a 400, unrouted requests get `fallback`, and thrown errors become admin errors.
+ */
+export function segmentHandler(
+  route: (req: HttpRequest, segments: string[]) => Promise<HttpResponse | undefined> | HttpResponse | undefined,
+  fallback: (req: HttpRequest) => HttpResponse,
+): Handler {
+  return async (req) => {
+    let segments: string[];
+    try {
+      segments = req.path.split("/").filter(Boolean).map(decodeURIComponent);
+    } catch {
+      return adminError(400, `the path ${req.path} is not valid percent-encoding`);
+    }
+    try {
+      return (await route(req, segments)) ?? fallback(req);
+    } catch (e) {
+      return errorResponse(e);
+    }
+  };
 }

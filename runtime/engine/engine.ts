@@ -11,13 +11,12 @@
 import type { Db } from "../storage/db.js";
 import { GroupCommit } from "../storage/commit.js";
 import { Queries, type InvocationRow } from "../storage/queries.js";
-import { entryFromRow, isCompleted, resultFromColumns, toBytes } from "../storage/codec.js";
-import type { AttemptError, Checked, FromWorker, HandlerManifest, JournalEntry, Notify, Result, ServiceManifest, StartAttempt } from "../../sdk/worker/protocol.js";
+import { isCompleted, resultFromColumns, toBytes } from "../storage/codec.js";
+import type { Checked, FromWorker, HandlerManifest, JournalEntry, Notify, Result, ServiceManifest, StartAttempt } from "../../sdk/worker/protocol.js";
 import type { WorkerProcess } from "../workers/worker_process.js";
-import { parseAwakeableId } from "../../sdk/awakeable_id.js";
 import { EngineError } from "./errors.js";
 import { newInvocationId, newSeed, workflowRunId } from "./ids.js";
-import { describeTarget, fromRow, holdsLock, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
+import { fromRow, holdsLock, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
 import { KeyLocks, lockKey } from "./locks.js";
 import { adopt, checkJournals, retireIfIdle } from "./reload.js";
 import { formatMs } from "./retry.js";
@@ -25,7 +24,7 @@ import { systemClock, type Clock, type ClockTimer } from "./clock.js";
 import { completeAwakeable, onPromiseCommand, waitForPromise } from "./promises.js";
 import { cancel, kill, pause, purge, restartAsNew, resume, tryOperator, writeState } from "./operations.js";
 import { scheduleSweep, sweep } from "./retention.js";
-import { attemptFailed, retryNow, setPaused } from "./failures.js";
+import { attemptFailed, retryNow } from "./failures.js";
 
 export interface EngineOptions {
   db: Db;

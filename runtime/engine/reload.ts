@@ -2,7 +2,7 @@
  * Hot reload, engine side: a new build's worker takes over, attempts move to it
  * by replay, and in-flight journals are checked against the new code first.
  */
-import type { Checked, ServiceManifest } from "../../sdk/worker/protocol.js";
+import type { ServiceManifest } from "../../sdk/worker/protocol.js";
 import type { WorkerProcess } from "../workers/worker_process.js";
 import type { Engine, ReloadFinding } from "./engine.js";
 import { describeTarget, type ActiveInvocation } from "./invocation.js";

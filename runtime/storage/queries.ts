@@ -59,7 +59,7 @@ export interface AttemptFailure {
 export class Queries {
   private readonly s: Record<string, Statement>;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       insertInvocation: p(`INSERT INTO invocations (id, service, handler, key, service_type, handler_type, status, input, headers,
