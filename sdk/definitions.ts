@@ -46,40 +46,47 @@ function optsAndFn<F extends AnyHandler>(a: HandlerOptions | F, b?: F): [Handler
   return [a, b];
 }
 
-function handler<O, I = void>(opts: HandlerOptions<I, O>, fn: (ctx: Context, input: I) => Promise<O>): (ctx: Context, input: I) => Promise<O> {
-  return tag(fn, "SERVICE", opts);
+/**
+ * What handlers.* return, as in the real SDK: a handler without input is typed
+ * `(ctx) => …`. Being a conditional type, it also keeps TypeScript from inferring
+ * `I` from the expected handler type (`input?: any`) when `fn` takes no input.
+ */
+export type RemoveVoidArgument<F> = F extends (ctx: infer C, input: infer A) => infer R ? (0 extends 1 & A ? F : [A] extends [void] ? (ctx: C) => R : F) : F;
+
+function handler<O, I = void>(opts: HandlerOptions<I, O>, fn: (ctx: Context, input: I) => Promise<O>): RemoveVoidArgument<(ctx: Context, input: I) => Promise<O>> {
+  return tag(fn, "SERVICE", opts) as RemoveVoidArgument<typeof fn>;
 }
 
 function exclusive<O, I = void, TState = unknown>(
   a: HandlerOptions<I, O> | ((ctx: ObjectContext<TState>, input: I) => Promise<O>),
   b?: (ctx: ObjectContext<TState>, input: I) => Promise<O>,
-): (ctx: ObjectContext<TState>, input: I) => Promise<O> {
+): RemoveVoidArgument<(ctx: ObjectContext<TState>, input: I) => Promise<O>> {
   const [opts, fn] = optsAndFn(a as any, b);
-  return tag(fn, "EXCLUSIVE", opts);
+  return tag(fn, "EXCLUSIVE", opts) as RemoveVoidArgument<typeof fn>;
 }
 
 function shared<O, I = void, TState = unknown>(
   a: HandlerOptions<I, O> | ((ctx: ObjectSharedContext<TState>, input: I) => Promise<O>),
   b?: (ctx: ObjectSharedContext<TState>, input: I) => Promise<O>,
-): (ctx: ObjectSharedContext<TState>, input: I) => Promise<O> {
+): RemoveVoidArgument<(ctx: ObjectSharedContext<TState>, input: I) => Promise<O>> {
   const [opts, fn] = optsAndFn(a as any, b);
-  return tag(fn, "SHARED", opts);
+  return tag(fn, "SHARED", opts) as RemoveVoidArgument<typeof fn>;
 }
 
 function workflowRun<O, I = void, TState = unknown>(
   a: HandlerOptions<I, O> | ((ctx: WorkflowContext<TState>, input: I) => Promise<O>),
   b?: (ctx: WorkflowContext<TState>, input: I) => Promise<O>,
-): (ctx: WorkflowContext<TState>, input: I) => Promise<O> {
+): RemoveVoidArgument<(ctx: WorkflowContext<TState>, input: I) => Promise<O>> {
   const [opts, fn] = optsAndFn(a as any, b);
-  return tag(fn, "WORKFLOW", opts);
+  return tag(fn, "WORKFLOW", opts) as RemoveVoidArgument<typeof fn>;
 }
 
 function workflowShared<O, I = void, TState = unknown>(
   a: HandlerOptions<I, O> | ((ctx: WorkflowSharedContext<TState>, input: I) => Promise<O>),
   b?: (ctx: WorkflowSharedContext<TState>, input: I) => Promise<O>,
-): (ctx: WorkflowSharedContext<TState>, input: I) => Promise<O> {
+): RemoveVoidArgument<(ctx: WorkflowSharedContext<TState>, input: I) => Promise<O>> {
   const [opts, fn] = optsAndFn(a as any, b);
-  return tag(fn, "SHARED", opts);
+  return tag(fn, "SHARED", opts) as RemoveVoidArgument<typeof fn>;
 }
 
 export const handlers = {
@@ -95,14 +102,16 @@ export const createWorkflowHandler = workflowRun;
 export const createWorkflowSharedHandler = workflowShared;
 
 type ServiceHandlers<M> = { [K in keyof M]: M[K] extends (ctx: Context, input?: any) => Promise<any> ? M[K] : (ctx: Context, input?: any) => Promise<any> };
-type ObjectHandlers<M, TState = unknown> = {
+// The context's state type is `any` here, as in the real SDK: a handler declaring
+// `ctx: ObjectContext<MyState>` must fit (ObjectContext<unknown> would not be assignable to it).
+type ObjectHandlers<M, TState = any> = {
   [K in keyof M]: M[K] extends (ctx: ObjectContext<TState>, input?: any) => Promise<any>
     ? M[K]
     : M[K] extends (ctx: ObjectSharedContext<TState>, input?: any) => Promise<any>
       ? M[K]
       : (ctx: ObjectContext<TState>, input?: any) => Promise<any>;
 };
-type WorkflowHandlers<M, TState = unknown> = {
+type WorkflowHandlers<M, TState = any> = {
   [K in keyof M]: K extends "run"
     ? M[K] extends (ctx: WorkflowContext<TState>, input?: any) => Promise<any>
       ? M[K]
@@ -160,7 +169,7 @@ export function service<P extends string, M>(def: {
   return define("service", "service", def);
 }
 
-export function object<P extends string, M, TState = unknown>(def: {
+export function object<P extends string, M, TState = any>(def: {
   name: P;
   handlers: ObjectHandlers<M, TState> & M;
   description?: string;
@@ -170,7 +179,7 @@ export function object<P extends string, M, TState = unknown>(def: {
   return define("object", "object", def);
 }
 
-export function workflow<P extends string, M, TState = unknown>(def: {
+export function workflow<P extends string, M, TState = any>(def: {
   name: P;
   handlers: WorkflowHandlers<M, TState> & M;
   description?: string;

@@ -35,13 +35,16 @@ export type Service<M> = M extends ServiceDefinition<string, infer S> ? S : M;
 export type VirtualObject<M> = M extends VirtualObjectDefinition<string, infer S> ? S : M;
 export type Workflow<M> = M extends WorkflowDefinition<string, infer S> ? S : M;
 
-type Handlers<D> = D extends ServiceDefinition<string, infer S>
-  ? S
-  : D extends VirtualObjectDefinition<string, infer S>
-    ? S
-    : D extends WorkflowDefinition<string, infer S>
-      ? S
-      : D;
+// The handler map of a definition, or D itself when it is one. Definitions are told
+// apart by their route key: their other properties are all optional, so an object's
+// definition would also match ServiceDefinition<string, infer S> (with S = unknown).
+type Handlers<D> = D extends { readonly name: string }
+  ? "object" extends keyof D
+    ? D extends VirtualObjectDefinition<string, infer S> ? S : never
+    : "workflow" extends keyof D
+      ? D extends WorkflowDefinition<string, infer S> ? S : never
+      : D extends ServiceDefinition<string, infer S> ? S : never
+  : D;
 
 type ClientMethod<F> = F extends (ctx: any) => Promise<infer O>
   ? (opts?: Opts<void, O>) => InvocationPromise<O>

@@ -155,9 +155,8 @@ export async function buildForRestate(opts: ProductionBuildOptions): Promise<Pro
 export function deployInstructions(result: ProductionBuildResult, cwd = process.cwd()): string {
   const out = relative(cwd, result.outfile) || result.outfile;
   return [
-    `Run it:       node ${out}                  serves the Restate endpoint on $PORT (default ${DEFAULT_SERVICE_PORT})`,
-    `              node --enable-source-maps ${out}   stack traces point into your sources`,
+    `Run it:       PORT=${DEFAULT_SERVICE_PORT} node ${out}    (PORT defaults to ${DEFAULT_SERVICE_PORT}; add --enable-source-maps for stack traces into your sources)`,
     `Register it:  restate deployments register http://localhost:${DEFAULT_SERVICE_PORT}`,
-    `              (with the Restate CLI, against your Restate server; use the address the server reaches the program at)`,
+    `              (with the address your Restate server reaches the program at)`,
   ].join("\n");
 }
