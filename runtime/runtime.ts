@@ -7,7 +7,7 @@ import { join, relative, resolve } from "node:path";
 import type { Server } from "node:http";
 import { Builder, findEntry } from "./build/bundle.js";
 import { SourceWatcher } from "./build/watch.js";
-import type { WorkerProcess } from "./workers/worker_process.js";
+import type { WorkerLink } from "./workers/link.js";
 import { openDatabase } from "./storage/db.js";
 import { Engine, type ReloadFinding } from "./engine/engine.js";
 import { WorkerPool } from "./workers/pool.js";
@@ -187,7 +187,7 @@ function reloader(ctx: {
     const previousBundle = currentBundle;
     currentBundle = built.outfile;
     pool.promote(loaded.worker, built.outfile);
-    engine.adopt(loaded.worker, loaded.services, (old: WorkerProcess) => {
+    engine.adopt(loaded.worker, loaded.services, (old: WorkerLink) => {
       old.stop();
       builder.discard(bundles.get(old.id) ?? previousBundle);
       bundles.delete(old.id);

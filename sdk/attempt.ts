@@ -88,6 +88,11 @@ export class Attempt implements PromiseHost {
     return this.closed;
   }
 
+  /** A ctx.run closure of this attempt is running. */
+  get hasRunInFlight(): boolean {
+    return !this.closed && this.runsInFlight > 0;
+  }
+
   get signal(): AbortSignal {
     return this.abort.signal;
   }

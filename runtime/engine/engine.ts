@@ -13,7 +13,7 @@ import { GroupCommit } from "../storage/commit.js";
 import { Queries, type InvocationRow } from "../storage/queries.js";
 import { isCompleted, resultFromColumns, toBytes } from "../storage/codec.js";
 import type { Checked, FromWorker, HandlerManifest, JournalEntry, Notify, Result, ServiceManifest, StartAttempt } from "../../sdk/worker/protocol.js";
-import type { WorkerProcess } from "../workers/worker_process.js";
+import type { WorkerLink } from "../workers/link.js";
 import { EngineError } from "./errors.js";
 import { newInvocationId, newSeed, workflowRunId } from "./ids.js";
 import { fromRow, holdsLock, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
@@ -25,6 +25,7 @@ import { completeAwakeable, onPromiseCommand, waitForPromise } from "./promises.
 import { cancel, kill, pause, purge, restartAsNew, resume, tryOperator, writeState } from "./operations.js";
 import { scheduleSweep, sweep } from "./retention.js";
 import { attemptFailed, retryNow } from "./failures.js";
+import { afterNewEntry, replayInsteadOfOutput, type EngineTestingOptions } from "./testing_hooks.js";
 
 export interface EngineOptions {
   db: Db;
@@ -35,6 +36,8 @@ export interface EngineOptions {
   defaults?: Partial<EngineDefaults>;
   /** The system clock unless a test drives time itself. */
   clock?: Clock;
+  /** Replay hunting, fault injection and fail-fast for the testing kit (testing_hooks.ts); off by default. */
+  testing?: EngineTestingOptions;
 }
 
 export interface EngineDefaults {
@@ -107,6 +110,7 @@ export class Engine {
   readonly log: (line: string) => void;
   readonly defaults: EngineDefaults;
   readonly clock: Clock;
+  readonly testing: EngineTestingOptions | undefined;
 
   services = new Map<string, ServiceManifest>();
   readonly active = new Map<string, ActiveInvocation>();
@@ -126,12 +130,12 @@ export class Engine {
    * committed state from SQLite instead.
    */
   readonly stateCache = new Map<string, Map<string, Uint8Array>>();
-  readonly workers = new Map<number, WorkerProcess>();
+  readonly workers = new Map<number, WorkerLink>();
   /** Workers of older builds whose attempts are moving to the current one. */
   readonly retiring = new Map<number, () => void>();
   /** Reload checks (dry runs) waiting for their answer. */
   readonly checks = new Map<number, (msg: Checked) => void>();
-  worker: WorkerProcess | undefined;
+  worker: WorkerLink | undefined;
   nextAid = 1;
   inboxSeq: number;
   stopped = false;
@@ -142,6 +146,7 @@ export class Engine {
     this.commit = new GroupCommit(opts.db, opts.onFatal);
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
+    this.testing = opts.testing;
     this.defaults = { ...DEFAULTS, ...opts.defaults };
     this.inboxSeq = this.q.maxInboxSeq();
     this.recover();
@@ -163,7 +168,7 @@ export class Engine {
   }
 
   /** A worker loaded the bundle: it takes every new attempt from now on. */
-  workerReady(worker: WorkerProcess, services: ServiceManifest[]): void {
+  workerReady(worker: WorkerLink, services: ServiceManifest[]): void {
     this.workers.set(worker.id, worker);
     this.worker = worker;
     this.services = new Map(services.map((s) => [s.name, s]));
@@ -177,7 +182,7 @@ export class Engine {
    * previous worker are asked to suspend there and resume here by replay.
    * Attempts busy in a ctx.run finish on the old code first (up to a deadline).
    */
-  adopt(worker: WorkerProcess, services: ServiceManifest[], retired: (old: WorkerProcess) => void): void {
+  adopt(worker: WorkerLink, services: ServiceManifest[], retired: (old: WorkerLink) => void): void {
     return adopt(this, worker, services, retired);
   }
 
@@ -189,12 +194,12 @@ export class Engine {
    * offline (no closure runs, nothing is written), and reports those whose
    * journal the new code would not follow.
    */
-  checkJournals(worker: WorkerProcess, timeoutMs = 3000): Promise<ReloadFinding[]> {
-    return checkJournals(this, worker, timeoutMs = 3000);
+  checkJournals(worker: WorkerLink, timeoutMs = 3000): Promise<ReloadFinding[]> {
+    return checkJournals(this, worker, timeoutMs);
   }
 
   /** A worker died: every attempt it ran fails and is retried. */
-  workerExited(worker: WorkerProcess, description: string): void {
+  workerExited(worker: WorkerLink, description: string): void {
     if (this.stopped) return;
     this.workers.delete(worker.id);
     this.retiring.delete(worker.id);
@@ -380,6 +385,15 @@ export class Engine {
     return this.q.loadState(service, key).map((r) => [r.name, toBytes(r.value)]);
   }
 
+  /**
+   * State of a key as its next exclusive handler sees it: the key's cache
+   * (with writes not committed yet) while it is active, else SQLite.
+   */
+  readState(service: string, key: string): Array<[string, Uint8Array]> {
+    const cached = this.stateCache.get(lockKey(service, key));
+    return cached ? [...cached.entries()] : this.loadState(service, key);
+  }
+
   /** Once a key's writes are durable and nobody holds it, SQLite is its truth again. */
   evictState(service: string, key: string): void {
     const k = lockKey(service, key);
@@ -397,7 +411,7 @@ export class Engine {
     }
     const aid = this.nextAid++;
     const now = this.clock.now();
-    inv.attempt = { aid, workerId: worker.id, startedAt: now };
+    inv.attempt = { aid, workerId: worker.id, startedAt: now, newEntries: 0 };
     inv.status = "running";
     inv.waitingOn = undefined;
     this.attempts.set(aid, inv);
@@ -469,7 +483,7 @@ export class Engine {
     return { ...s, ...h };
   }
 
-  onWorkerMessage(_worker: WorkerProcess, msg: FromWorker): void {
+  onWorkerMessage(_worker: WorkerLink, msg: FromWorker): void {
     if (this.stopped || msg.t === "ready" || msg.t === "loadError") return;
     if (msg.t === "checked") {
       this.checks.get(msg.aid)?.(msg);
@@ -487,8 +501,13 @@ export class Engine {
       case "command":
         this.touch(inv);
         this.onCommand(inv, msg.entry);
+        if (inv.attempt?.aid === msg.aid) {
+          inv.attempt.newEntries++;
+          if (this.testing) afterNewEntry(this, inv);
+        }
         return;
       case "output":
+        if (this.testing && replayInsteadOfOutput(this, inv)) return;
         this.endAttempt(inv);
         this.complete(inv, msg.result);
         return;

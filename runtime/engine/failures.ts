@@ -3,6 +3,7 @@ import type { AttemptError } from "../../sdk/worker/protocol.js";
 import type { Engine } from "./engine.js";
 import { describeTarget, type ActiveInvocation } from "./invocation.js";
 import { backoff, formatMs, resolveRetryPolicy } from "./retry.js";
+import { failsFast } from "./testing_hooks.js";
 
 export function attemptFailed(e: Engine, inv: ActiveInvocation, err: AttemptError): void {
   const attempt = inv.attempt;
@@ -33,6 +34,13 @@ export function attemptFailed(e: Engine, inv: ActiveInvocation, err: AttemptErro
   const related = err.relatedIndex !== undefined ? ` at entry ${err.relatedIndex} (${err.relatedType}${err.relatedName ? ` '${err.relatedName}'` : ""})` : "";
   const head = `${inv.id} ${describeTarget(inv)} attempt ${inv.retryCount} failed${related}: [${err.code}] ${err.message}`;
 
+  if (e.testing && failsFast(e, err)) {
+    // A test asked for no retries (or hunts for non-determinism): the failure is the outcome.
+    e.log(`${head}; the invocation fails (retries are off in this test environment)`);
+    e.commit.enqueue(() => e.q.insertFailure(failure));
+    e.complete(inv, { kind: "failure", code: err.code >= 400 && err.code < 600 ? err.code : 500, message: err.message });
+    return;
+  }
   if (err.pause || inv.retryCount >= policy.maxAttempts) {
     const exhausted = !err.pause;
     if (exhausted && policy.onMaxAttempts === "kill") {

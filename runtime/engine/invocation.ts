@@ -13,6 +13,8 @@ export interface AttemptRef {
   aid: number;
   workerId: number;
   startedAt: number;
+  /** Journal entries this attempt added (not replayed). */
+  newEntries: number;
 }
 
 export interface ActiveInvocation {

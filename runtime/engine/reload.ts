@@ -3,7 +3,7 @@
  * by replay, and in-flight journals are checked against the new code first.
  */
 import type { ServiceManifest } from "../../sdk/worker/protocol.js";
-import type { WorkerProcess } from "../workers/worker_process.js";
+import type { WorkerLink } from "../workers/link.js";
 import type { Engine, ReloadFinding } from "./engine.js";
 import { describeTarget, type ActiveInvocation } from "./invocation.js";
 
@@ -15,7 +15,7 @@ const RETIRE_DEADLINE_MS = 10_000;
  * previous worker are asked to suspend there and resume here by replay.
  * Attempts busy in a ctx.run finish on the old code first (up to a deadline).
  */
-export function adopt(e: Engine, worker: WorkerProcess, services: ServiceManifest[], retired: (old: WorkerProcess) => void): void {
+export function adopt(e: Engine, worker: WorkerLink, services: ServiceManifest[], retired: (old: WorkerLink) => void): void {
   const previous = e.worker;
   e.workerReady(worker, services);
   if (!previous || previous === worker) return;
@@ -58,7 +58,7 @@ export function retireIfIdle(e: Engine, workerId: number): void {
  * offline (no closure runs, nothing is written), and reports those whose
  * journal the new code would not follow.
  */
-export function checkJournals(e: Engine, worker: WorkerProcess, timeoutMs = 3000): Promise<ReloadFinding[]> {
+export function checkJournals(e: Engine, worker: WorkerLink, timeoutMs = 3000): Promise<ReloadFinding[]> {
   const targets = [...e.active.values()].filter(
     (inv) => inv.journal.size > 0 && inv.status !== "pending" && inv.status !== "scheduled",
   );

@@ -75,6 +75,11 @@ export class GroupCommit {
     for (const cb of callbacks) cb();
   };
 
+  /** Nothing queued, nothing waiting to be flushed. */
+  get idle(): boolean {
+    return !this.scheduled && this.writes.length === 0 && this.callbacks.length === 0;
+  }
+
   /** Commits what is queued now, synchronously, and accepts nothing more (shutdown). */
   close(): void {
     this.flush();

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { BatchingSender } from "../../sdk/worker/channel.js";
 import type { FromWorker, ServiceManifest, ToWorker } from "../../sdk/worker/protocol.js";
+import type { WorkerLink } from "./link.js";
 
 const HOST = fileURLToPath(new URL("../../sdk/worker/host.js", import.meta.url));
 
@@ -21,7 +22,7 @@ export interface WorkerEvents {
 
 let nextWorkerId = 1;
 
-export class WorkerProcess {
+export class WorkerProcess implements WorkerLink {
   readonly id = nextWorkerId++;
   private readonly child: ChildProcess;
   private readonly out: BatchingSender<ToWorker>;

@@ -1,11 +1,11 @@
 /**
  * Entry point of a worker process: loads the user's bundle, reports its
- * services, and runs the attempts the runtime sends. A crash here costs the
- * runtime only retries.
+ * services, and runs the attempts the runtime sends (attempt_host.ts) over
+ * Node IPC. A crash here costs the runtime only retries.
  */
 import { pathToFileURL } from "node:url";
 import { setServeHook } from "../endpoint.js";
-import { Attempt } from "../attempt.js";
+import { AttemptHost } from "./attempt_host.js";
 import { BatchingSender } from "./channel.js";
 import { HandlerRegistry } from "./registry.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
@@ -17,8 +17,8 @@ if (!bundle || !process.send) {
 }
 
 const out = new BatchingSender<FromWorker>((batch) => process.send!(batch));
-const attempts = new Map<number, Attempt>();
 let registry: HandlerRegistry | undefined;
+const host = new AttemptHost(() => registry, (msg) => out.send(msg));
 
 // The runtime is gone (it exited or was killed): stop at once, so no side effect
 // of this process can race with a new runtime's worker.
@@ -33,40 +33,8 @@ setServeHook((definitions, defaults) => {
 });
 
 process.on("message", (batch: ToWorker[]) => {
-  for (const msg of batch) handle(msg);
+  for (const msg of batch) host.handle(msg);
 });
-
-function handle(msg: ToWorker): void {
-  switch (msg.t) {
-    case "start": {
-      const handler = registry?.get(msg.target.service, msg.target.handler);
-      if (!handler) {
-        out.send({ t: "error", aid: msg.aid, code: 404, message: `handler ${msg.target.service}/${msg.target.handler} is not in this build` });
-        return;
-      }
-      const attempt = new Attempt(msg, handler, (m) => {
-        if (m.t === "output" || m.t === "error" || m.t === "suspended" || m.t === "checked") attempts.delete(msg.aid);
-        out.send(m);
-      });
-      attempts.set(msg.aid, attempt);
-      void attempt.execute();
-      return;
-    }
-    case "notify":
-      attempts.get(msg.aid)?.notify(msg);
-      return;
-    case "abort":
-      attempts.get(msg.aid)?.close();
-      attempts.delete(msg.aid);
-      return;
-    case "cancel":
-      attempts.get(msg.aid)?.onCancel(msg.seq);
-      return;
-    case "suspend":
-      attempts.get(msg.aid)?.onSuspendRequest();
-      return;
-  }
-}
 
 try {
   await import(pathToFileURL(bundle).href);

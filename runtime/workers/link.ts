@@ -1,0 +1,17 @@
+/**
+ * What the engine needs of a worker: something that runs attempts and speaks
+ * the protocol of sdk/worker/protocol.ts. A worker process (worker_process.ts)
+ * is one; the testing kit's in-process worker is another. Messages from the
+ * worker reach the engine through `Engine.onWorkerMessage`.
+ */
+import type { ToWorker } from "../../sdk/worker/protocol.js";
+
+export interface WorkerLink {
+  /** Unique among the workers of one engine. */
+  readonly id: number;
+  /** False once the worker has ended: messages sent to it are dropped. */
+  readonly alive: boolean;
+  send(msg: ToWorker): void;
+  /** Ends the worker; attempts still on it are the engine's to retry. */
+  stop(): void;
+}

@@ -1,0 +1,62 @@
+/**
+ * The worker side of the protocol, independent of the transport: runs the
+ * attempts the runtime sends with the handlers of a registry, and sends what
+ * they produce back. The worker process entry (host.ts) wires it to Node IPC;
+ * the testing kit wires it to an engine in the same process.
+ */
+import { Attempt } from "../attempt.js";
+import type { HandlerRegistry } from "./registry.js";
+import type { FromWorker, ToWorker } from "./protocol.js";
+
+export class AttemptHost {
+  private readonly attempts = new Map<number, Attempt>();
+
+  constructor(
+    private readonly registry: () => HandlerRegistry | undefined,
+    private readonly send: (msg: FromWorker) => void,
+  ) {}
+
+  handle(msg: ToWorker): void {
+    switch (msg.t) {
+      case "start": {
+        const handler = this.registry()?.get(msg.target.service, msg.target.handler);
+        if (!handler) {
+          this.send({ t: "error", aid: msg.aid, code: 404, message: `handler ${msg.target.service}/${msg.target.handler} is not in this build` });
+          return;
+        }
+        const attempt = new Attempt(msg, handler, (m) => {
+          if (m.t === "output" || m.t === "error" || m.t === "suspended" || m.t === "checked") this.attempts.delete(msg.aid);
+          this.send(m);
+        });
+        this.attempts.set(msg.aid, attempt);
+        void attempt.execute();
+        return;
+      }
+      case "notify":
+        this.attempts.get(msg.aid)?.notify(msg);
+        return;
+      case "abort":
+        this.attempts.get(msg.aid)?.close();
+        this.attempts.delete(msg.aid);
+        return;
+      case "cancel":
+        this.attempts.get(msg.aid)?.onCancel(msg.seq);
+        return;
+      case "suspend":
+        this.attempts.get(msg.aid)?.onSuspendRequest();
+        return;
+    }
+  }
+
+  /** Whether some attempt is running a ctx.run closure (doing work, not waiting on the runtime). */
+  get runningClosures(): boolean {
+    for (const a of this.attempts.values()) if (a.hasRunInFlight) return true;
+    return false;
+  }
+
+  /** Ends every attempt: nothing more is sent (the worker stops). */
+  closeAll(): void {
+    for (const a of this.attempts.values()) a.close();
+    this.attempts.clear();
+  }
+}
