@@ -10,6 +10,7 @@ import { journal } from "./commands/journal.js";
 import { stateClear, stateEdit, stateGet, stateSet } from "./commands/state.js";
 import { services } from "./commands/services.js";
 import { sql } from "./commands/sql.js";
+import { inspect } from "./commands/inspect.js";
 
 const program = new Command();
 program
@@ -393,6 +394,29 @@ sys_idempotency, sys_promise, sys_service. ${OFFLINE_NOTE}`,
   )
   .action(async (query: string, opts) => {
     process.exitCode = await sql(query, opts);
+  });
+
+program
+  .command("inspect")
+  .description("a live, keyboard-driven terminal UI: invocations, journals, failures, call trees, state; cancel, kill, restart, invoke")
+  .argument("[id]", "open this invocation's journal first (inv_1…)")
+  .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--ingress-url <url>", "ingress URL, to invoke handlers (default: the project's runtime, $RESTATE_INGRESS_URL, or http://127.0.0.1:8080)")
+  .option("--interval <ms>", "how often to refresh, in milliseconds", "500")
+  .addHelpText(
+    "after",
+    `
+Examples:
+  restate-dev inspect                      the invocations of the project's runtime, live
+  restate-dev inspect inv_1abc…            straight to one invocation's journal
+  restate-dev inspect --admin-url http://127.0.0.1:19070
+
+Keys: arrows or j/k move, Enter opens, Esc goes back, / filters, ? shows every key, q quits.
+Without a running runtime it reads the project's .restate-dev/runtime.db, read-only (no actions).
+Also in 'restate-dev up': press i in its dashboard.`,
+  )
+  .action(async (id: string | undefined, opts) => {
+    process.exitCode = await inspect(id, opts);
   });
 
 try {

@@ -3,8 +3,9 @@
  * invocations (from the admin API), and the runtime's log (builds, reloads,
  * journal checks, failures, handler output). It renders; it decides nothing.
  */
-import { useEffect, useState } from "react";
-import { Box, Static, Text, render } from "ink";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { Box, Static, Text, render, useInput, useStdin } from "ink";
+import { Inspector, httpBackend } from "./inspector/index.js";
 
 export interface DashboardInfo {
   ingressUrl: string;
@@ -73,13 +74,43 @@ function useInvocations(adminUrl: string | undefined): ListedInvocation[] {
 }
 
 function Dashboard(props: { info: DashboardInfo | undefined; lines: Line[] }) {
-  const { info, lines } = props;
+  const { info } = props;
+  // `i` opens the inspector (cli/ui/inspector) in place of the dashboard; its `q` comes back.
+  const [inspecting, setInspecting] = useState(false);
+  const { isRawModeSupported } = useStdin();
+  useInput(
+    (input, key) => {
+      // Raw mode turns Ctrl-C into input: stop the runtime as the signal would.
+      if (key.ctrl && input === "c") process.kill(process.pid, "SIGINT");
+      else if (input === "i" && info && !inspecting) setInspecting(true);
+    },
+    { isActive: isRawModeSupported === true },
+  );
+  // While the inspector is shown, the log waits (printed above it, it would scroll the inspector away).
+  const shownLines = useRef(props.lines);
+  if (!inspecting) shownLines.current = props.lines;
+  const lines = shownLines.current;
+  const backend = useMemo(() => (info ? httpBackend(info.adminUrl, info.ingressUrl) : undefined), [info]);
+  // One Static for both views: a new one would print the whole log again.
+  return (
+    <>
+      <Static items={lines}>{(l) => <Text key={l.n}>{l.text}</Text>}</Static>
+      {inspecting && backend ? (
+        <Inspector backend={backend} embedded onQuit={() => setInspecting(false)} />
+      ) : (
+        <DashboardView info={info} inspectable={isRawModeSupported === true} />
+      )}
+    </>
+  );
+}
+
+function DashboardView(props: { info: DashboardInfo | undefined; inspectable: boolean }) {
+  const { info } = props;
   const rows = useInvocations(info?.adminUrl);
   const now = Date.now();
   const width = Math.max(60, Math.min(process.stdout.columns ?? 100, 160));
   return (
     <>
-      <Static items={lines}>{(l) => <Text key={l.n}>{l.text}</Text>}</Static>
       <Box flexDirection="column" borderStyle="round" paddingX={1} width={width}>
         {info ? (
           <>
@@ -105,7 +136,9 @@ function Dashboard(props: { info: DashboardInfo | undefined; lines: Line[] }) {
             </Text>
           ))
         )}
-        <Text dimColor>Ctrl-C stops (unfinished work resumes at the next up) · restate-dev invoke &lt;target&gt; [json]</Text>
+        <Text dimColor wrap="truncate">
+          {props.inspectable ? "i inspector · " : ""}Ctrl-C stops (unfinished work resumes at the next up) · restate-dev invoke &lt;target&gt; [json]
+        </Text>
       </Box>
     </>
   );
