@@ -20,6 +20,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+// Binary lookup, restate.toml and registration, shared with the compatibility suite (compat/).
+import { prepareRestateServer, registerDeployment } from "../compat/harness/restate_server.mjs";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(BENCH_DIR, "..");
@@ -79,6 +81,10 @@ const USAGE = `usage: node bench/run.js [options]     (npm run bench -- [options
   --settle <s>           idle seconds after startup before reading RSS (default: 2)
   --startup-timeout <s>  give up on a target that is not ready by then (default: 90)
   --request-timeout <s>  per-request timeout, counted as an error (default: 30)
+  --max-others <pct>     noise guard: when other processes used more than <pct>% of
+                         a CPU during a measured run, wait for the machine to calm
+                         down and measure again (default: 0 = off)
+  --retries <n>          re-measurements allowed per run by --max-others (default: 3)
   --out <dir>            where the JSON results go (default: bench/results)
   --keep-logs            keep the server logs and temp dirs also on success
   -h, --help             this help
@@ -106,6 +112,8 @@ function parseOptions(argv) {
       settle: { type: "string" },
       "startup-timeout": { type: "string" },
       "request-timeout": { type: "string" },
+      "max-others": { type: "string" },
+      retries: { type: "string" },
       out: { type: "string" },
       "keep-logs": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -144,6 +152,8 @@ function parseOptions(argv) {
     settleS: num(values.settle ?? 2, "--settle"),
     startupTimeoutS: num(values["startup-timeout"] ?? 90, "--startup-timeout", { min: 0, exclusiveMin: true }),
     requestTimeoutS: num(values["request-timeout"] ?? 30, "--request-timeout", { min: 0, exclusiveMin: true }),
+    maxOthers: num(values["max-others"] ?? env.BENCH_MAX_OTHERS ?? 0, "--max-others"),
+    retries: num(values.retries ?? 3, "--retries", { int: true, min: 0 }),
     outDir: path.resolve(values.out ?? path.join(BENCH_DIR, "results")),
     keepLogs: Boolean(values["keep-logs"]),
   };
@@ -226,6 +236,17 @@ function treeMemory(root) {
     processes.push({ pid, cmd: readCmd(pid), rssMiB: round(mem.rssKiB / 1024, 1), peakRssMiB: round(mem.hwmKiB / 1024, 1) });
   }
   return { rssMiB: round(sum(processes.map((p) => p.rssMiB)), 1), processes };
+}
+
+/** Machine-wide CPU seconds so far (all CPUs summed): busy and stolen by the hypervisor. */
+function machineCpuSeconds() {
+  try {
+    const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0];
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return { busy: (user + nice + system + irq + softirq) / CLK_TCK, steal: (steal || 0) / CLK_TCK };
+  } catch {
+    return null;
+  }
 }
 
 /** CPU seconds (user + system) used so far by the live processes of a tree. */
@@ -488,20 +509,6 @@ function removeTempDir(dir) {
 // ---------------------------------------------------------------------------
 // Target: the real Restate server + the real SDK
 
-function findRestateServerBinary() {
-  if (process.env.RESTATE_SERVER_BIN) return process.env.RESTATE_SERVER_BIN;
-  const pkg = `@restatedev/restate-server-${process.platform}-${process.arch}`;
-  let pkgJson;
-  try {
-    pkgJson = require.resolve(`${pkg}/package.json`);
-  } catch {
-    throw new StartError(`${pkg} is not installed (it comes with the devDependency @restatedev/restate-server); run npm install, or set RESTATE_SERVER_BIN`);
-  }
-  const bin = path.join(path.dirname(pkgJson), "bin", "restate-server");
-  if (!fs.existsSync(bin)) throw new StartError(`no restate-server binary at ${bin}`);
-  return bin;
-}
-
 function packageVersion(name) {
   try {
     return JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), "utf8")).version;
@@ -525,33 +532,22 @@ function packageVersion(name) {
 }
 
 async function startRealRestate(opts) {
-  const bin = findRestateServerBinary();
   const dir = makeTempDir("restate-bench-");
   const [ingressPort, adminPort, fabricPort, servicePort] = await freePorts(4);
-  const configFile = path.join(dir, "restate.toml");
   // Only listeners and telemetry are configured; storage keeps the defaults,
   // i.e. durable: RocksDB WAL on, WAL fsync on (rocksdb-disable-wal-fsync =
   // false), single node, replication 1. Verify with --dump-config.
-  fs.writeFileSync(
-    configFile,
-    [
-      `# written by bench/run.js`,
-      `node-name = "bench"`,
-      `listen-mode = "tcp"            # TCP only (no unix sockets)`,
-      `bind-ip = "${LOOPBACK}"        # every TCP listener on loopback`,
-      `bind-port = ${fabricPort}      # node-to-node (message fabric)`,
-      `disable-telemetry = true`,
-      ``,
-      `[ingress]`,
-      `bind-port = ${ingressPort}`,
-      ``,
-      `[admin]`,
-      `bind-port = ${adminPort}`,
-      ``,
-    ].join("\n"),
-  );
+  let bin;
+  let args;
+  let configFile;
+  try {
+    ({ bin, args, configFile } = prepareRestateServer(dir, { nodeName: "bench", fabricPort, ingressPort, adminPort, writer: "bench/run.js" }));
+  } catch (e) {
+    removeTempDir(dir);
+    throw new StartError(e.message);
+  }
   const env = childEnv();
-  const server = startProcess("restate-server", bin, ["--config-file", configFile, "--base-dir", path.join(dir, "data"), "--no-logo"], {
+  const server = startProcess("restate-server", bin, args, {
     cwd: dir,
     env,
     logFile: path.join(dir, "restate-server.log"),
@@ -584,16 +580,11 @@ async function startRealRestate(opts) {
     await waitFor(`the service on port ${servicePort}`, () => portOpen(servicePort), { timeoutMs, procs });
     await waitFor("the admin API (GET /health)", healthy(`${target.adminUrl}/health`), { timeoutMs, procs });
     await waitFor("the ingress (GET /restate/health)", healthy(`${target.ingressUrl}/restate/health`), { timeoutMs, procs });
-    const reg = await httpCall(`${target.adminUrl}/deployments`, {
-      method: "POST",
-      body: JSON.stringify({ uri: `http://${LOOPBACK}:${servicePort}` }),
-      headers: { "content-type": "application/json" },
-      timeoutMs: 30_000,
-    });
-    if (reg.status !== 200 && reg.status !== 201) {
-      throw new StartError(`registering the deployment failed: ${reg.status} ${reg.body.slice(0, 500)}`);
+    try {
+      target.info.deployment = (await registerDeployment(target.adminUrl, `http://${LOOPBACK}:${servicePort}`)).body;
+    } catch (e) {
+      throw new StartError(e.message);
     }
-    target.info.deployment = safeJson(reg.body);
     await waitFor("the services to be routable (POST /bench/noop)", routable(target.ingressUrl), { timeoutMs, procs, intervalMs: 250 });
     return target;
   } catch (e) {
@@ -783,11 +774,11 @@ function runLoad({ ingressUrl, workload, concurrency, warmupMs, durationMs, requ
   };
 }
 
-async function measure(target, workloadName, concurrency, opts, rep) {
+async function measure(target, workloadName, concurrency, opts, rep, attempt) {
   const workload = WORKLOADS[workloadName];
   const keyCount = workload.keyed ? workload.keys(opts) : 0;
   // Fresh keys per run, so the counter check below can see lost or doubled updates.
-  const keys = Array.from({ length: keyCount }, (_, i) => `r${rep}-c${concurrency}-${workloadName}-${i}`);
+  const keys = Array.from({ length: keyCount }, (_, i) => `r${rep}a${attempt}-c${concurrency}-${workloadName}-${i}`);
   const durationMs = opts.durationS * 1000;
   const load = runLoad({
     ingressUrl: target.ingressUrl,
@@ -799,7 +790,9 @@ async function measure(target, workloadName, concurrency, opts, rep) {
     keys,
   });
   const cpu = new Map();
+  const machine = {};
   load.hooks.onWindowStart = () => {
+    machine.start = machineCpuSeconds();
     for (const r of target.roles) {
       noteDescendants(r.proc);
       cpu.set(r.role, { start: treeCpuSeconds(r.proc.pid) });
@@ -810,6 +803,7 @@ async function measure(target, workloadName, concurrency, opts, rep) {
       const c = cpu.get(r.role);
       if (c) c.end = treeCpuSeconds(r.proc.pid);
     }
+    machine.end = machineCpuSeconds();
   };
   const loadavg = os.loadavg()[0];
   const r = await load.done;
@@ -817,6 +811,18 @@ async function measure(target, workloadName, concurrency, opts, rep) {
   const windowS = durationMs / 1000;
   const serverCpu = {};
   for (const [role, c] of cpu) serverCpu[role] = c.end === undefined ? null : round(((c.end - c.start) / windowS) * 100, 0);
+  const clientCpu = r.cpuEndClient ? round(((r.cpuEndClient.user + r.cpuEndClient.system) / 1e6 / windowS) * 100, 0) : null;
+  // Noise indicator: CPU the rest of the machine used during the window (in % of one CPU).
+  let machineCpu = null;
+  if (machine.start && machine.end) {
+    const busy = ((machine.end.busy - machine.start.busy) / windowS) * 100;
+    const ours = sum(Object.values(serverCpu).map((v) => v ?? 0)) + (clientCpu ?? 0);
+    machineCpu = {
+      busyPercent: round(busy, 0),
+      otherPercent: round(Math.max(0, busy - ours), 0),
+      stealPercent: round(((machine.end.steal - machine.start.steal) / windowS) * 100, 0),
+    };
+  }
   const result = {
     workload: workloadName,
     concurrency,
@@ -834,7 +840,8 @@ async function measure(target, workloadName, concurrency, opts, rep) {
     errorsInWindow: r.measuredErrors,
     errorKinds: Object.fromEntries(r.errorKinds),
     cpuPercent: serverCpu,
-    clientCpuPercent: r.cpuEndClient ? round(((r.cpuEndClient.user + r.cpuEndClient.system) / 1e6 / windowS) * 100, 0) : null,
+    clientCpuPercent: clientCpu,
+    machineCpu,
     loadavg1mBefore: round(loadavg, 2),
     sample: r.sample === null ? null : r.sample.slice(0, 200),
     check: null,
@@ -921,7 +928,10 @@ function summarize(runs, opts) {
         errors: sum(rs.map((r) => r.errors)),
         cpuPercent: Object.fromEntries(cpuRoles.map((role) => [role, round(median(rs.map((r) => r.cpuPercent[role])), 0)])),
         clientCpuPercent: round(median(rs.map((r) => r.clientCpuPercent)), 0),
+        otherCpuPercent: round(median(rs.map((r) => r.machineCpu?.otherPercent ?? NaN)), 0),
         checksOk: rs.every((r) => r.check?.ok),
+        disturbedRuns: rs.filter((r) => r.disturbed).length,
+        discardedAttempts: sum(rs.map((r) => r.discardedAttempts?.length ?? 0)),
         throughputRange: [Math.min(...rs.map((r) => r.throughput)), Math.max(...rs.map((r) => r.throughput))],
       });
     }
@@ -941,7 +951,7 @@ function printSummary(name, summary, opts) {
   log(`\n=== ${name}${opts.repeat > 1 ? ` (median of ${opts.repeat} runs)` : ""} ===`);
   log(
     table(
-      ["workload", "conc", "req/s", "p50 ms", "p99 ms", "errors", ...roles.map((r) => `cpu% ${short(r)}`), "cpu% client", "check"],
+      ["workload", "conc", "req/s", "p50 ms", "p99 ms", "errors", ...roles.map((r) => `cpu% ${short(r)}`), "cpu% client", "cpu% others", "check"],
       summary.rows.map((r) => [
         r.workload,
         r.concurrency,
@@ -951,11 +961,22 @@ function printSummary(name, summary, opts) {
         r.errors,
         ...roles.map((role) => fmt(r.cpuPercent[role], 0)),
         fmt(r.clientCpuPercent, 0),
+        fmt(r.otherCpuPercent, 0),
         r.checksOk ? "ok" : "FAILED",
       ]),
       ["l"],
     ),
   );
+  const limit = opts.maxOthers || 25;
+  const noisy = summary.rows.filter((r) => r.otherCpuPercent > limit);
+  const discarded = sum(summary.rows.map((r) => r.discardedAttempts));
+  if (discarded) log(`${discarded} measurement(s) discarded and redone because of other load (--max-others ${opts.maxOthers})`);
+  if (noisy.length) {
+    log(
+      `warning: other processes used > ${limit}% of a CPU during ${noisy.length} of ${summary.rows.length} configuration(s) ` +
+        `(column "cpu% others"); those figures are disturbed — rerun on a quieter machine or with more --repeat`,
+    );
+  }
   log(
     `idle RSS: ${Object.entries(summary.idleRssMiB).map(([role, v]) => `${role} ${fmt(v, 1)} MiB`).join(", ")}` +
       (Object.keys(summary.idleRssMiB).length > 1 ? `; total ${fmt(summary.idleRssTotalMiB, 1)} MiB` : ""),
@@ -1021,6 +1042,21 @@ function writeResults() {
   fs.writeFileSync(state.outFile, `${JSON.stringify(state.results, null, 2)}\n`);
 }
 
+/** Wait (up to 2 minutes) until the rest of the machine uses at most `maxOthers`% of a CPU over 2 s. */
+async function waitForQuiet(target, maxOthers) {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline && !state.stopping) {
+    const m0 = machineCpuSeconds();
+    const t0 = sum(target.roles.map((r) => treeCpuSeconds(r.proc.pid)));
+    await sleep(2_000);
+    const m1 = machineCpuSeconds();
+    const t1 = sum(target.roles.map((r) => treeCpuSeconds(r.proc.pid)));
+    if (!m0 || !m1) return;
+    const others = ((m1.busy - m0.busy - (t1 - t0)) / 2) * 100;
+    if (others <= maxOthers) return;
+  }
+}
+
 async function runTarget(name, opts, rep) {
   const run = { rep, startedAt: new Date().toISOString(), results: [] };
   log(`\n--- ${name}${opts.repeat > 1 ? ` (run ${rep}/${opts.repeat})` : ""}: starting ${TARGETS[name].describe}`);
@@ -1055,13 +1091,32 @@ async function runTarget(name, opts, rep) {
     for (const workload of opts.workloads) {
       for (const concurrency of opts.concurrency) {
         if (state.stopping) return run;
-        const r = await measure(target, workload, concurrency, opts, rep);
+        const discarded = [];
+        let r;
+        for (let attempt = 0; ; attempt++) {
+          r = await measure(target, workload, concurrency, opts, rep, attempt);
+          const others = r.machineCpu?.otherPercent;
+          if (!opts.maxOthers || others === null || others === undefined || others <= opts.maxOthers) break;
+          if (attempt >= opts.retries || state.stopping) {
+            r.disturbed = true;
+            log(`  (others used ${others}% > --max-others ${opts.maxOthers}% and no retries left: kept, marked "disturbed")`);
+            break;
+          }
+          log(
+            `  ${workload} c=${concurrency}: others used ${others}% > --max-others ${opts.maxOthers}% ` +
+              `(${fmt(r.throughput, 1)} req/s, p50 ${fmt(r.p50, 2)} ms); discarded, waiting for a quiet machine (retry ${attempt + 1}/${opts.retries})`,
+          );
+          discarded.push({ throughput: r.throughput, p50: r.p50, p99: r.p99, errors: r.errors, machineCpu: r.machineCpu, check: r.check });
+          await waitForQuiet(target, opts.maxOthers);
+        }
+        if (discarded.length) r.discardedAttempts = discarded;
         run.results.push(r);
         const cpu = Object.entries(r.cpuPercent).map(([role, v]) => `${role.replace(/ \(.*\)$/, "")} ${fmt(v, 0)}%`).join(", ");
         log(
           `  ${workload.padEnd(10)} c=${String(concurrency).padEnd(3)} ${fmt(r.throughput, 1).padStart(8)} req/s  ` +
             `p50 ${fmt(r.p50, 2).padStart(7)} ms  p99 ${fmt(r.p99, 2).padStart(8)} ms  errors ${r.errors}  ` +
-            `cpu ${cpu}, client ${fmt(r.clientCpuPercent, 0)}%  load ${fmt(r.loadavg1mBefore, 2)}` +
+            `cpu ${cpu}, client ${fmt(r.clientCpuPercent, 0)}%, others ${fmt(r.machineCpu?.otherPercent, 0)}%` +
+            (r.machineCpu?.stealPercent ? `, steal ${fmt(r.machineCpu.stealPercent, 0)}%` : "") +
             (r.check && !r.check.ok ? `  CHECK FAILED: ${r.check.detail}` : ""),
         );
         if (r.errors > 0) log(`      errors: ${JSON.stringify(r.errorKinds).slice(0, 300)}`);
@@ -1124,8 +1179,13 @@ async function main() {
       `${opts.warmupS}s warm-up + ${opts.durationS}s each; ${opts.repeat} repetition(s) (~${Math.ceil((perTargetS * opts.repeat * opts.targets.length) / 60)} min of load)`,
   );
   log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
-  if (os.loadavg()[0] > os.cpus().length * 0.5) {
-    log(`warning: the machine is already busy (1-min load ${os.loadavg()[0].toFixed(2)}); figures will be noisy`);
+  const before = machineCpuSeconds();
+  await sleep(1000);
+  const after = machineCpuSeconds();
+  if (before && after) {
+    const busy = (after.busy - before.busy) * 100;
+    state.results.machine.idleCpuBusyPercent = round(busy, 0);
+    log(`CPU busy before the run: ${busy.toFixed(0)}% of one CPU${busy > 50 ? " — the machine is not idle; figures will be noisy" : ""}`);
   }
   try {
     if (fs.statSync(os.tmpdir()).dev !== fs.statSync(REPO).dev) {
