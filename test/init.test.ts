@@ -121,6 +121,13 @@ describe("restate-dev init", () => {
     expect(existsSync(join(work, "nope"))).toBe(false);
   });
 
+  it("explains a directory it cannot create, without hanging (Node's recursive mkdir loops under /proc)", async () => {
+    const r = await init("/proc/restate-dev-nope/app");
+    expect(r.code).toBe(2);
+    expect(plain(r.stderr)).toMatch(/cannot write the project into \/proc\/restate-dev-nope\/app/);
+    expect(plain(r.stderr)).toMatch(/hint: pass a directory you can write to/);
+  });
+
   it("rejects a directory name that cannot be an npm package name", async () => {
     const upper = await init(join(work, "My Project"));
     expect(upper.code).toBe(2);

@@ -58,7 +58,7 @@ export function init(dirArg: string | undefined, opts: InitOptions): void {
     written = copyTemplate(template, dir, name);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== "EACCES" && code !== "EPERM" && code !== "EROFS" && code !== "ENOTDIR" && code !== "ENOSPC") throw e;
+    if (!["EACCES", "EPERM", "EROFS", "ENOTDIR", "ENOSPC", "ENOENT"].includes(code ?? "")) throw e;
     throw new UserError("CANNOT_WRITE", `cannot write the project into ${dir}: ${(e as Error).message}`, "pass a directory you can write to");
   }
   const out = (line = "") => process.stdout.write(line + "\n");
@@ -167,11 +167,24 @@ function checkTarget(dir: string, force: boolean): void {
   }
 }
 
+/**
+ * Creates `dir` and its missing parents one level at a time. Node's recursive
+ * mkdir can loop forever where a parent exists but refuses children (/proc).
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) mkdirSync(d);
+}
+
 /** Copies the template into `dir`; returns the files written, relative to `dir`. */
 function copyTemplate(template: Template, dir: string, name: string): string[] {
   const written: string[] = [];
   const walk = (from: string, to: string) => {
-    mkdirSync(to, { recursive: true });
+    makeDirs(to);
     const entries = readdirSync(from, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
       if (SKIPPED.has(entry.name)) continue;
