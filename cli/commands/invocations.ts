@@ -9,44 +9,9 @@ import { check, errorMessage, seg, withAdmin, type AdminClient } from "../admin_
 import { canAsk, clip, confirm, note, printJson, statusText, stderrStyle, stdoutStyle, table, when, type Style } from "../format.js";
 import { UserError } from "../../runtime/errors.js";
 import { isInvocationId } from "../../runtime/engine/ids.js";
-import { fetchInvocation, headline, outcome, resultText, type EntryView, type ResultView } from "./journal.js";
-
-/** An invocation as `GET /invocations` lists it. */
-export interface InvocationSummary {
-  id: string;
-  target: string;
-  service: string;
-  handler: string;
-  key: string | null;
-  service_type: string;
-  status: string;
-  completion_result: "success" | "failure" | null;
-  completion_failure: { code: number; message: string } | null;
-  idempotency_key: string | null;
-  invoked_by: "ingress" | "service";
-  invoked_by_id: string | null;
-  restarted_from: string | null;
-  retry_count: number;
-  next_retry_at: string | null;
-  last_failure: { code: number; message: string; relatedIndex?: number; relatedType?: string; relatedName?: string } | null;
-  created_at: string;
-  modified_at: string;
-  scheduled_start_at: string | null;
-  running_at: string | null;
-  completed_at: string | null;
-}
-
-/** An invocation as `GET /invocations/{id}` describes it. */
-export interface InvocationDetail extends InvocationSummary {
-  invoked_by_target: string | null;
-  suspended_waiting_for: number[] | null;
-  headers: Array<{ name: string; value: string }>;
-  input: unknown;
-  input_encoding?: "utf8" | "base64";
-  result?: ResultView;
-  journal: EntryView[];
-  attempts: Array<{ attempt: number; at: string; code: number; message: string; stack: string | null; related_entry_index: number | null; related_entry_type: string | null; related_entry_name: string | null }>;
-}
+import { fetchInvocation, headline, outcome, resultText } from "./journal.js";
+import type { InvocationDetail, InvocationSummary, JournalEntryView as EntryView, ResultView } from "../admin_types.js";
+export type { InvocationDetail, InvocationSummary };
 
 interface Common {
   adminUrl?: string;
@@ -157,7 +122,7 @@ export function renderDescription(inv: InvocationDetail, children: Map<string, I
   field("created", `${inv.created_at}${style.tty ? style.dim(` (${when(inv.created_at, style)})`) : ""}`);
   if (inv.running_at) field(inv.status === "running" ? "running since" : "last started", inv.running_at);
   if (inv.completed_at) field("completed", inv.completed_at);
-  field("modified", inv.modified_at);
+  if (inv.modified_at) field("modified", inv.modified_at);
   field("invoked by", inv.invoked_by_id ? `${inv.invoked_by_target ?? "?"} ${style.dim(inv.invoked_by_id)}` : "ingress");
   if (inv.restarted_from) field("restarted from", inv.restarted_from);
   if (inv.idempotency_key) field("idempotency key", inv.idempotency_key);

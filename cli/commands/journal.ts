@@ -8,27 +8,8 @@ import { duration, note, pretty, preview, printJson, statusText, stdoutStyle, ty
 import { UserError } from "../../runtime/errors.js";
 import { EXIT_FAILED } from "../errors.js";
 import { isInvocationId } from "../../runtime/engine/ids.js";
-import type { InvocationDetail } from "./invocations.js";
-
-/** A journal entry as `GET /invocations/{id}` shows it. */
-export interface EntryView {
-  index: number;
-  type: string;
-  name: string | null;
-  completed: boolean;
-  value?: unknown;
-  value_encoding?: "utf8" | "base64";
-  result?: ResultView;
-  target?: { service: string; handler: string; key?: string; invocationId?: string; idempotencyKey?: string; invokeAt?: number };
-  keys?: string[];
-  wake_up_at?: string;
-  target_id?: string;
-  completion?: ResultView;
-  created_at: string | null;
-  completed_at: string | null;
-}
-
-export type ResultView = { value?: unknown; value_encoding?: "utf8" | "base64" } | { failure: { code: number; message: string; metadata?: Record<string, string> } } | { empty: true };
+import type { InvocationDetail, JournalEntryView as EntryView, ResultView } from "../admin_types.js";
+export type { EntryView, ResultView };
 
 export interface JournalOptions {
   adminUrl?: string;

@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { Box, Static, Text, render, useInput, useStdin } from "ink";
 import { Inspector, httpBackend } from "./inspector/index.js";
+import { statusColour } from "./inspector/model.js";
 
 export interface DashboardInfo {
   ingressUrl: string;
@@ -27,17 +28,6 @@ interface Line {
   n: number;
   text: string;
 }
-
-const STATUS_COLOR: Record<string, string> = {
-  running: "cyan",
-  ready: "cyan",
-  pending: "gray",
-  scheduled: "gray",
-  suspended: "blue",
-  "backing-off": "yellow",
-  paused: "magenta",
-  completed: "green",
-};
 
 function age(iso: string, now: number): string {
   const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
@@ -129,7 +119,7 @@ function DashboardView(props: { info: DashboardInfo | undefined; inspectable: bo
         ) : (
           rows.map((r) => (
             <Text key={r.id} wrap="truncate">
-              <Text color={r.completion_result === "failure" ? "red" : (STATUS_COLOR[r.status] ?? "white")}>{r.status.padEnd(11)}</Text>{" "}
+              <Text color={statusColour(r.completion_result === "failure" ? "failed" : r.status) ?? "white"}>{r.status.padEnd(11)}</Text>{" "}
               {shorten(r.target, 32).padEnd(32)} <Text dimColor>{r.id.slice(0, 14)}…</Text> {age(r.created_at, now).padStart(4)}
               {r.retry_count > 0 ? <Text color="yellow"> ×{r.retry_count}</Text> : null}
               {r.last_failure && r.status !== "completed" ? <Text color="red"> [{r.last_failure.code}] {shorten(r.last_failure.message, 40)}</Text> : null}
