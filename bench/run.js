@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 // Binary lookup, restate.toml and registration, shared with the compatibility suite (compat/).
-import { prepareRestateServer, registerDeployment } from "../compat/harness/restate_server.mjs";
+import { prepareRestateServer, registerDeployment, freePorts } from "../compat/harness/restate_server.mjs";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(BENCH_DIR, "..");
@@ -402,23 +402,6 @@ function httpCall(url, { method = "GET", body, headers = {}, timeoutMs = 5_000 }
     req.on("error", reject);
     req.end(body);
   });
-}
-
-async function freePorts(n) {
-  const servers = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const s = net.createServer();
-      await new Promise((resolve, reject) => {
-        s.once("error", reject);
-        s.listen(0, LOOPBACK, resolve);
-      });
-      servers.push(s);
-    }
-    return servers.map((s) => s.address().port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  }
 }
 
 function portOpen(port) {
