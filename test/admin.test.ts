@@ -1,7 +1,6 @@
 /** The admin API end to end: services, invocations, state, keys, SQL introspection and operator actions. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanupProjects, makeProject } from "./helpers/project.js";
-import { call, eventually, startUp, type UpProcess } from "./helpers/runtime.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, eventually, type UpProcess, runForFile } from "./helpers/runtime.js";
 
 const PROJECT = {
   "src/index.ts": `
@@ -58,13 +57,7 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const UNKNOWN_ID = "inv_1" + "0".repeat(33);
 
 let up: UpProcess;
-beforeAll(async () => {
-  up = await startUp(makeProject(PROJECT));
-});
-afterAll(async () => {
-  await up?.stop();
-  cleanupProjects();
-});
+runForFile(PROJECT, (started) => (up = started));
 
 const get = (path: string) => call(up.adminUrl, path, undefined, { method: "GET" });
 const patch = (path: string, body?: unknown) => call(up.adminUrl, path, body, { method: "PATCH" });

@@ -1,7 +1,6 @@
 /** Awakeables resolved from outside and from handlers; workflows with durable promises. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanupProjects, makeProject } from "./helpers/project.js";
-import { call, describeInvocation, eventually, startUp, type UpProcess } from "./helpers/runtime.js";
+import { describe, expect, it } from "vitest";
+import { call, describeInvocation, eventually, type UpProcess, runForFile } from "./helpers/runtime.js";
 
 const PROJECT = {
   "src/index.ts": `
@@ -61,13 +60,7 @@ restate.serve({ services: [approvals, approver, signup] });
 };
 
 let up: UpProcess;
-beforeAll(async () => {
-  up = await startUp(makeProject(PROJECT));
-});
-afterAll(async () => {
-  await up?.stop();
-  cleanupProjects();
-});
+runForFile(PROJECT, (started) => (up = started));
 
 async function awakeableOf(key: string): Promise<string> {
   return eventually(async () => (await call(up.ingressUrl, `/approvals/${key}/awakeableId`)).json ?? undefined, 5000, "awakeable id");

@@ -1,7 +1,6 @@
 /** Calls and sends between handlers: journaled with the callee's id, never lost or doubled. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanupProjects, makeProject } from "./helpers/project.js";
-import { call, describeInvocation, eventually, sleep, startUp, type UpProcess } from "./helpers/runtime.js";
+import { describe, expect, it } from "vitest";
+import { call, describeInvocation, eventually, sleep, type UpProcess, runForFile } from "./helpers/runtime.js";
 
 const PROJECT = {
   "src/index.ts": `
@@ -65,13 +64,7 @@ restate.serve({ services: [counter, caller] });
 };
 
 let up: UpProcess;
-beforeAll(async () => {
-  up = await startUp(makeProject(PROJECT));
-});
-afterAll(async () => {
-  await up?.stop();
-  cleanupProjects();
-});
+runForFile(PROJECT, (started) => (up = started));
 
 describe("calls and sends", () => {
   it("a call returns the callee's result; a send runs later; a delayed send waits its delay", async () => {

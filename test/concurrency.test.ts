@@ -1,7 +1,6 @@
 /** Exclusive handlers of one key run one at a time in arrival order; shared handlers don't wait. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanupProjects, makeProject } from "./helpers/project.js";
-import { call, startUp, sleep, type UpProcess } from "./helpers/runtime.js";
+import { describe, expect, it } from "vitest";
+import { call, sleep, type UpProcess, runForFile } from "./helpers/runtime.js";
 
 const PROJECT = {
   "src/index.ts": `
@@ -34,13 +33,7 @@ restate.serve({ services: [counter] });
 };
 
 let up: UpProcess;
-beforeAll(async () => {
-  up = await startUp(makeProject(PROJECT));
-});
-afterAll(async () => {
-  await up?.stop();
-  cleanupProjects();
-});
+runForFile(PROJECT, (started) => (up = started));
 
 describe("virtual object concurrency", () => {
   it("50 concurrent exclusive calls on one key give 50 distinct results and a final state of 50", async () => {

@@ -1,7 +1,6 @@
 /** Handler options that change behaviour: abortTimeout, asTerminalError, accept, ingressPrivate. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanupProjects, makeProject } from "./helpers/project.js";
-import { call, describeInvocation, eventually, startUp, type UpProcess } from "./helpers/runtime.js";
+import { describe, expect, it } from "vitest";
+import { call, describeInvocation, eventually, type UpProcess, runForFile } from "./helpers/runtime.js";
 
 const PROJECT = {
   "src/index.ts": `
@@ -35,13 +34,7 @@ restate.serve({ services: [opts] });
 };
 
 let up: UpProcess;
-beforeAll(async () => {
-  up = await startUp(makeProject(PROJECT));
-});
-afterAll(async () => {
-  await up?.stop();
-  cleanupProjects();
-});
+runForFile(PROJECT, (started) => (up = started));
 
 describe("handler options", () => {
   it("abortTimeout aborts an attempt that neither progresses nor suspends, and retries it", async () => {

@@ -1,7 +1,6 @@
 /** Retention options: journals, results and workflow state are dropped when their time is up. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanupProjects, makeProject } from "./helpers/project.js";
-import { call, describeInvocation, eventually, startUp, type UpProcess } from "./helpers/runtime.js";
+import { describe, expect, it } from "vitest";
+import { call, describeInvocation, eventually, type UpProcess, runForFile } from "./helpers/runtime.js";
 
 const PROJECT = {
   "src/index.ts": `
@@ -36,13 +35,7 @@ restate.serve({ services: [brief, onboarding] });
 };
 
 let up: UpProcess;
-beforeAll(async () => {
-  up = await startUp(makeProject(PROJECT));
-});
-afterAll(async () => {
-  await up?.stop();
-  cleanupProjects();
-});
+runForFile(PROJECT, (started) => (up = started));
 
 describe("retention", () => {
   it("drops the journal after journalRetention and the result after idempotencyRetention", async () => {

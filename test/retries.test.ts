@@ -1,7 +1,6 @@
 /** Retry policies: Restate's defaults, per-handler overrides, pause/kill on max attempts, terminal errors. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanupProjects, makeProject } from "./helpers/project.js";
-import { call, describeInvocation, eventually, startUp, type UpProcess } from "./helpers/runtime.js";
+import { describe, expect, it } from "vitest";
+import { call, describeInvocation, eventually, type UpProcess, runForFile } from "./helpers/runtime.js";
 
 const PROJECT = {
   "src/index.ts": `
@@ -72,13 +71,7 @@ restate.serve({ services: [retries] });
 };
 
 let up: UpProcess;
-beforeAll(async () => {
-  up = await startUp(makeProject(PROJECT));
-});
-afterAll(async () => {
-  await up?.stop();
-  cleanupProjects();
-});
+runForFile(PROJECT, (started) => (up = started));
 
 const id = (r: { headers: Headers }) => r.headers.get("x-restate-id")!;
 

@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
+import { makeProject } from "./project.js";
 
 export const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const CLI = join(REPO, "bin", "restate-dev.js");
@@ -80,6 +82,18 @@ export async function startUp(dir: string, opts: UpOptions = {}): Promise<UpProc
       return exited;
     },
   };
+}
+
+/** One runtime for a whole test file, on a project made of `files`; stopped after the file. */
+export function runForFile(files: Record<string, string>, started: (up: UpProcess) => void, opts: UpOptions = {}): void {
+  let up: UpProcess | undefined;
+  beforeAll(async () => {
+    up = await startUp(makeProject(files), opts);
+    started(up);
+  });
+  afterAll(async () => {
+    await up?.stop();
+  });
 }
 
 export function sleep(ms: number): Promise<void> {
