@@ -9,7 +9,7 @@ import { durationToMillis, type Duration } from "./duration.js";
 import { CancelledError, JournalMismatchError, PauseError, RetryableError, TerminalError, INTERNAL_ERROR_CODE } from "./errors.js";
 import type { DefinitionInternals } from "./definitions.js";
 import type { HandlerOptions } from "./options.js";
-import { pending, wrap, type PromiseHost, type RestatePromise } from "./promise.js";
+import { wrap, type PromiseHost, type RestatePromise } from "./promise.js";
 import { serde as serdes, type Serde } from "./serde.js";
 import type { CancelState, EntryType, FromWorker, JournalEntry, Notify, Result, StartAttempt } from "./worker/protocol.js";
 import { ContextImpl } from "./context_impl.js";
@@ -401,4 +401,3 @@ export function decodeWith<T>(serde: Serde<T>): (r: Result) => T {
   return (r) => (r.kind === "value" ? serde.deserialize(r.value) : (undefined as T));
 }
 
-export { pending };

@@ -1,6 +1,6 @@
 /** Handler options that change behaviour: abortTimeout, asTerminalError, accept, ingressPrivate. */
 import { describe, expect, it } from "vitest";
-import { call, describeInvocation, eventually, type UpProcess, runForFile } from "./helpers/runtime.js";
+import { call, describeInvocation, type UpProcess, runForFile } from "./helpers/runtime.js";
 
 const PROJECT = {
   "src/index.ts": `

@@ -10,7 +10,7 @@ import { canAsk, clip, confirm, note, printJson, statusText, stderrStyle, stdout
 import { UserError } from "../../runtime/errors.js";
 import { isInvocationId } from "../../runtime/engine/ids.js";
 import { fetchInvocation, headline, outcome, resultText } from "./journal.js";
-import type { InvocationDetail, InvocationSummary, JournalEntryView as EntryView, ResultView } from "../admin_types.js";
+import type { InvocationDetail, InvocationSummary } from "../admin_types.js";
 export type { InvocationDetail, InvocationSummary };
 
 interface Common {

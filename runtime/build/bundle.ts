@@ -3,7 +3,7 @@
  * and `restate-dev/sdk` resolve to this package's SDK, left external so the
  * bundle and the worker share one SDK instance.
  */
-import { build, context, stop, type BuildOptions, type Message, type Plugin } from "esbuild";
+import { context, stop, type BuildOptions, type Message, type Plugin } from "esbuild";
 import { existsSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -123,19 +123,6 @@ export class Builder {
   async dispose(): Promise<void> {
     await this.ctx?.dispose();
     this.ctx = undefined;
-    await stop();
-  }
-}
-
-/** A one-off build (the production build and tests use it). */
-export async function bundleOnce(entry: string, outfile: string): Promise<void> {
-  try {
-    const result = await build({ ...options(entry), write: false });
-    mkdirSync(resolve(outfile, ".."), { recursive: true });
-    writeFileSync(outfile, result.outputFiles![0]!.contents);
-  } catch (e) {
-    throw errorsOf(e) ?? e;
-  } finally {
     await stop();
   }
 }

@@ -16,7 +16,7 @@ import type { Checked, FromWorker, HandlerManifest, JournalEntry, Notify, Result
 import type { WorkerLink } from "../workers/link.js";
 import { EngineError } from "./errors.js";
 import { newInvocationId, newSeed, workflowRunId } from "./ids.js";
-import { fromRow, holdsLock, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
+import { fromRow, holdsLock, idempotencyMapKey, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
 import { KeyLocks, lockKey } from "./locks.js";
 import { adopt, checkJournals, retireIfIdle } from "./reload.js";
 import { formatMs } from "./retry.js";
@@ -303,7 +303,7 @@ export class Engine {
   recover(): void {
     const now = this.clock.now();
     for (const rec of this.q.idempotencyRecords(now)) {
-      this.idempotency.set(`${rec.service}\u0000${rec.key}\u0000${rec.handler}\u0000${rec.idempotency_key}`, rec.invocation_id);
+      this.idempotency.set(idempotencyMapKey({ ...rec, idempotencyKey: rec.idempotency_key }), rec.invocation_id);
     }
     const rows = this.q.unfinished();
     for (const row of rows) this.active.set(row.id, fromRow(row, this.q.journal(row.id)));
@@ -919,14 +919,8 @@ export class Engine {
     this.commit.close();
   }
 
-  stats() {
-    return { active: this.active.size, attempts: this.attempts.size, commits: this.commit.stats };
-  }
 }
 
-function idempotencyMapKey(req: { service: string; key?: string; handler: string; idempotencyKey?: string }): string {
-  return `${req.service}\u0000${req.key ?? ""}\u0000${req.handler}\u0000${req.idempotencyKey}`;
-}
 
 function completionFromRow(row: InvocationRow): Completion {
   return {

@@ -100,3 +100,8 @@ export function fromRow(row: InvocationRow, entries: EntryRow[]): ActiveInvocati
 export function describeTarget(inv: Pick<ActiveInvocation, "service" | "handler" | "key">): string {
   return inv.key !== undefined ? `${inv.service}/${inv.key}/${inv.handler}` : `${inv.service}/${inv.handler}`;
 }
+
+/** Idempotency records are keyed by target and key, as in Restate (the body is not compared). */
+export function idempotencyMapKey(req: { service: string; key?: string | null; handler: string; idempotencyKey?: string | null }): string {
+  return `${req.service}\u0000${req.key ?? ""}\u0000${req.handler}\u0000${req.idempotencyKey}`;
+}

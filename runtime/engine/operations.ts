@@ -4,7 +4,7 @@ import { entryFromRow, isCompleted, toBytes } from "../storage/codec.js";
 import type { InvocationRow } from "../storage/queries.js";
 import type { Engine, StateChange } from "./engine.js";
 import { EngineError } from "./errors.js";
-import type { ActiveInvocation } from "./invocation.js";
+import { idempotencyMapKey, type ActiveInvocation } from "./invocation.js";
 import { setPaused } from "./failures.js";
 
 const KILLED: Result = { kind: "failure", code: 409, message: "killed" };
@@ -101,8 +101,11 @@ export function purge(e: Engine, id: string): void {
   forget(e, row);
 }
 
-export function forget(e: Engine, row: Pick<InvocationRow, "id" | "service" | "key" | "handler_type">): void {
-  for (const [k, v] of e.idempotency) if (v === row.id) e.idempotency.delete(k);
+export function forget(e: Engine, row: Pick<InvocationRow, "id" | "service" | "key" | "handler" | "handler_type" | "idempotency_key">): void {
+  if (row.idempotency_key !== null) {
+    const k = idempotencyMapKey({ ...row, idempotencyKey: row.idempotency_key });
+    if (e.idempotency.get(k) === row.id) e.idempotency.delete(k);
+  }
   e.commit.enqueue(() => {
     e.q.deleteInvocation(row.id);
     if (row.handler_type === "workflow" && row.key !== null) {

@@ -15,8 +15,6 @@ export class GroupCommit {
   private scheduled = false;
   private failed: Error | undefined;
   private closed = false;
-  /** Transactions committed and writes applied, for the bench and tests. */
-  readonly stats = { commits: 0, writes: 0 };
 
   constructor(
     private readonly db: Db,
@@ -69,8 +67,6 @@ export class GroupCommit {
         this.onFatal(this.failed);
         return;
       }
-      this.stats.commits++;
-      this.stats.writes += writes.length;
     }
     for (const cb of callbacks) cb();
   };

@@ -84,7 +84,7 @@ export class Queries {
       setCancel: p(`UPDATE invocations SET cancel_seq = ?, cancel_observed_index = ?, modified_at = ? WHERE id = ?`),
       setExpiry: p(`UPDATE invocations SET completion_expires_at = ?, journal_expires_at = ? WHERE id = ?`),
       expiredJournals: p(`SELECT id FROM invocations WHERE journal_expires_at IS NOT NULL AND journal_expires_at <= ? LIMIT 1000`),
-      expiredInvocations: p(`SELECT id, service, key, service_type, handler_type FROM invocations WHERE completion_expires_at IS NOT NULL AND completion_expires_at <= ? LIMIT 1000`),
+      expiredInvocations: p(`SELECT id, service, key, handler, handler_type, idempotency_key FROM invocations WHERE completion_expires_at IS NOT NULL AND completion_expires_at <= ? LIMIT 1000`),
       nextExpiry: p(`SELECT MIN(t) AS t FROM (
           SELECT MIN(journal_expires_at) AS t FROM invocations WHERE journal_expires_at IS NOT NULL
           UNION ALL SELECT MIN(completion_expires_at) FROM invocations WHERE completion_expires_at IS NOT NULL)`),
@@ -97,7 +97,6 @@ export class Queries {
       insertPromise: p(`INSERT INTO promises (service, key, name, result_kind, result, completed_at) VALUES (?, ?, ?, ?, ?, ?)`),
       deletePromises: p(`DELETE FROM promises WHERE service = ? AND key = ?`),
       failures: p(`SELECT * FROM attempt_failures WHERE invocation_id = ? ORDER BY attempt`),
-      setEntryParams: p(`UPDATE journal SET params = ? WHERE invocation_id = ? AND idx = ?`),
       journal: p(`SELECT * FROM journal WHERE invocation_id = ? ORDER BY idx`),
       setState: p(`INSERT INTO state (service, key, name, value) VALUES (?, ?, ?, ?)
         ON CONFLICT (service, key, name) DO UPDATE SET value = excluded.value`),
@@ -164,7 +163,7 @@ export class Queries {
   expiredJournals(now: number): string[] {
     return (this.st("expiredJournals").all(now) as Array<{ id: string }>).map((r) => r.id);
   }
-  expiredInvocations(now: number): Array<{ id: string; service: string; key: string | null; service_type: string; handler_type: string | null }> {
+  expiredInvocations(now: number): Array<Pick<InvocationRow, "id" | "service" | "key" | "handler" | "handler_type" | "idempotency_key">> {
     return this.st("expiredInvocations").all(now) as any;
   }
   /** When the next journal or result expires, if any does. */
@@ -195,9 +194,6 @@ export class Queries {
   }
   failures(invocationId: string): AttemptFailure[] {
     return this.st("failures").all(invocationId) as AttemptFailure[];
-  }
-  setEntryParams(invocationId: string, e: JournalEntry): void {
-    this.st("setEntryParams").run(entryParams(e), invocationId, e.index);
   }
   journal(invocationId: string): EntryRow[] {
     return this.st("journal").all(invocationId) as EntryRow[];
