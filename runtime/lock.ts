@@ -1,51 +1,46 @@
 /**
- * One runtime per project directory: a pid file in .restate-dev/. A file left
- * by a killed runtime is stale when its pid is gone or is not a restate-dev.
+ * One runtime per project directory. The lock is an exclusive SQLite lock on
+ * `.restate-dev/runtime.lock`, held for the life of the process: taking it is
+ * atomic (two `up`s started at the same instant cannot both win), and the OS
+ * drops it when the process dies, so a killed runtime leaves nothing stale.
+ * `runtime.pid` beside it only names the holder in the error message.
  */
-import { readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import Database from "better-sqlite3";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "./errors.js";
 
-export function lockFile(dataDir: string): string {
-  return join(dataDir, "runtime.pid");
+export function acquireLock(dataDir: string): () => void {
+  const file = join(dataDir, "runtime.lock");
+  const pidFile = join(dataDir, "runtime.pid");
+  const db = new Database(file);
+  try {
+    db.pragma("busy_timeout = 0");
+    db.pragma("locking_mode = EXCLUSIVE");
+    // The first write takes the exclusive lock, and locking_mode keeps it until close.
+    db.exec(`BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder; INSERT INTO holder VALUES (${process.pid}); COMMIT;`);
+  } catch (e) {
+    db.close();
+    if ((e as { code?: string }).code !== "SQLITE_BUSY") throw e;
+    const other = readPid(pidFile);
+    throw new UserError(
+      "ALREADY_RUNNING",
+      `another restate-dev runtime${other ? ` (pid ${other})` : ""} is already running on ${dataDir}`,
+      `stop it first${other ? ` (kill ${other})` : ""}, or run this one on another project directory`,
+    );
+  }
+  writeFileSync(pidFile, String(process.pid));
+  return () => {
+    if (readPid(pidFile) === process.pid) rmSync(pidFile, { force: true });
+    db.close();
+  };
 }
 
-export function runningPid(dataDir: string): number | undefined {
-  const file = lockFile(dataDir);
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, "utf8").trim());
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+function readPid(file: string): number | undefined {
   try {
-    process.kill(pid, 0);
+    const pid = Number(readFileSync(file, "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
   }
-  // The pid may have been reused by an unrelated process after a crash.
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    if (!cmdline.includes("restate-dev") && !cmdline.includes("runtime")) return undefined;
-  } catch {
-    // No /proc (macOS): trust the pid.
-  }
-  return pid;
-}
-
-export function acquireLock(dataDir: string): () => void {
-  const other = runningPid(dataDir);
-  if (other !== undefined) {
-    throw new UserError(
-      "ALREADY_RUNNING",
-      `another restate-dev runtime (pid ${other}) is already running on ${dataDir}`,
-      `stop it first (kill ${other}), or run this one on another project directory`,
-    );
-  }
-  const file = lockFile(dataDir);
-  writeFileSync(file, String(process.pid));
-  return () => {
-    try {
-      if (readFileSync(file, "utf8").trim() === String(process.pid)) rmSync(file);
-    } catch {
-      // already gone
-    }
-  };
 }

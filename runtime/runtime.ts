@@ -16,6 +16,7 @@ import { ingressError, ingressRoutes } from "./ingress/routes.js";
 import { adminApi } from "./admin/routes.js";
 import { acquireLock } from "./lock.js";
 import { UserError } from "./errors.js";
+import { storageError } from "./storage/storage_errors.js";
 import type { ServiceManifest } from "../sdk/worker/protocol.js";
 
 export interface RuntimeOptions {
@@ -55,14 +56,17 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const output = opts.output ?? ((l: string, s: "stdout" | "stderr") => (s === "stdout" ? process.stdout : process.stderr).write(l + "\n"));
   const host = opts.host ?? "127.0.0.1";
   const dataDir = join(projectDir, DATA_DIR);
-  mkdirSync(dataDir, { recursive: true });
 
   const releasers: Array<() => void | Promise<void>> = [];
-  const release = async () => {
-    for (const r of releasers.reverse()) await r();
-    releasers.length = 0;
-  };
+  // Once, whoever asks first (a stop, or a failed write): later calls share it.
+  let released: Promise<void> | undefined;
+  const release = () =>
+    (released ??= (async () => {
+      for (const r of releasers.reverse()) await r();
+      releasers.length = 0;
+    })());
   try {
+    mkdirSync(dataDir, { recursive: true });
     releasers.push(acquireLock(dataDir));
     const entry = findEntry(projectDir, opts.entry);
     const builder = new Builder(entry, join(dataDir, "build"), projectDir);
@@ -72,15 +76,23 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     const db = openDatabase(join(dataDir, "runtime.db"));
     releasers.push(() => {
+      // A clean stop leaves everything in runtime.db itself, not in its -wal file.
+      try {
+        db.pragma("wal_checkpoint(TRUNCATE)");
+      } catch {
+        // a full disk or a failed write: the WAL stays, and the next start replays it
+      }
       db.close();
     });
     const engine = new Engine({
       db,
       log,
       onFatal: (e) => {
-        log(`fatal: could not write to ${join(dataDir, "runtime.db")}: ${e.message}; stopping (the next start recovers from what was committed)`);
-        process.exitCode = 1;
-        void release();
+        const known = storageError(e, dataDir);
+        log(`fatal: could not write to ${join(dataDir, "runtime.db")}: ${known?.message ?? e.message}; stopping (the next start recovers from what was committed)${known?.hint ? `\n  hint: ${known.hint}` : ""}`);
+        process.exitCode = 2;
+        // Waiting clients were answered 503 just now: let those answers go out first.
+        setTimeout(() => void release(), 100);
       },
     });
     releasers.push(() => engine.stop());
@@ -134,8 +146,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     releasers.push(() => rmSync(info, { force: true }));
     return { ingressUrl, adminUrl, dataDir, engine, services, stop: release };
   } catch (e) {
-    await release();
-    throw e;
+    await release().catch(() => undefined);
+    throw storageError(e, dataDir) ?? e;
   }
 }
 

@@ -58,6 +58,9 @@ export class Attempt implements PromiseHost {
   private cancelHit = false;
   /** Otherwise the first completable entry after it takes the CancelledError. */
   private cancelConsumed = false;
+  /** Set while the runtime has not confirmed that this invocation is durable: ctx.run closures wait for it. */
+  gate: Promise<void> | undefined;
+  private openGate: (() => void) | undefined;
   readonly context: ContextImpl;
 
   constructor(
@@ -73,6 +76,7 @@ export class Attempt implements PromiseHost {
     this.lastJournaled = last;
     this.state = start.state ? new Map(start.state) : null;
     this.cancel = start.cancel ? { ...start.cancel } : undefined;
+    if (start.gated) this.gate = new Promise<void>((resolve) => (this.openGate = resolve));
     this.context = new ContextImpl(this);
   }
 
@@ -141,6 +145,11 @@ export class Attempt implements PromiseHost {
 
   notify(msg: Notify): void {
     if (this.closed) return;
+    if (msg.what === "durable") {
+      this.openGate?.();
+      this.gate = undefined;
+      return;
+    }
     const w = this.waiters.get(msg.index);
     if (!w) return;
     if (msg.what === "ack") {

@@ -102,6 +102,9 @@ export class ContextImpl implements Context {
     attempt.runStarted();
     const p = (async (): Promise<T> => {
       let value: T;
+      // No side effect before the runtime confirms the invocation itself is durable.
+      if (attempt.gate) await attempt.gate;
+      if (attempt.isClosed()) return never<T>();
       try {
         value = await action();
       } catch (e) {

@@ -35,18 +35,12 @@ export class StateProxy {
   /** Stores `value` under `name`. */
   async set<T>(name: string, value: T, serde?: SerdeFor<T>): Promise<void> {
     const bytes = (serde ?? (serdes.json as SerdeFor<T>)).serialize(value);
-    this.engine.writeState(this.service, this.key, { set: name, value: bytes });
-    await this.durable();
+    await this.engine.writeState(this.service, this.key, { set: name, value: bytes });
   }
 
   /** Replaces the key's whole state with these values. */
   async setAll<T>(values: Record<string, T>, serde?: SerdeFor<T>): Promise<void> {
     const s = serde ?? (serdes.json as SerdeFor<T>);
-    this.engine.writeState(this.service, this.key, { replace: new Map(Object.entries(values).map(([n, v]) => [n, s.serialize(v)])) });
-    await this.durable();
-  }
-
-  private durable(): Promise<void> {
-    return new Promise((resolve) => this.engine.commit.afterDurable(resolve));
+    await this.engine.writeState(this.service, this.key, { replace: new Map(Object.entries(values).map(([n, v]) => [n, s.serialize(v)])) });
   }
 }

@@ -4,9 +4,29 @@
  * invocations in memory and writes every change through group commit; SQLite
  * is the truth it recovers from.
  *
- * Ordering rule: every notification to a worker is sent from the durability
- * callback of the write that recorded it, so workers see completions (and
- * cancellations) in the order of their sequence numbers.
+ * The durability rule: nothing leaves the engine before the write that records
+ * it is durable. Group commit (storage/commit.ts) applies writes in order, so a
+ * callback or barrier covers everything queued before it. Concretely:
+ * - Operations the ingress and the admin API acknowledge (invoke, attach,
+ *   awakeable completion, cancel, kill, pause, resume, purge, restart, state
+ *   writes) return promises that settle on `commit.durable()` (see `durably`).
+ * - Notifications that let user code continue past a journaled command (a run's
+ *   ack, an entry's result, a call's child id, a cancel) are sent from the
+ *   callback of the write that records them, so workers also see completions in
+ *   the order of their sequence numbers.
+ * - An attempt may start before its invocation's insert (or the previous holder's
+ *   completion on the key) is durable, but it runs no ctx.run closure until the
+ *   engine says everything before it is durable (`what: "durable"`): user code
+ *   with effects never runs for an invocation a crash could forget.
+ *
+ * Safe exceptions, not acknowledged: GetState/SetState and other commands that
+ * complete in the SDK (their values come from the state snapshot) are journaled
+ * without an ack; the handler continues at once. Nothing outside sees them before
+ * a later ctx.run ack or the output, both of which wait for them (commit order).
+ * Likewise the next exclusive invocation of a key starts from the key's in-memory
+ * state before the previous completion is durable: its reads are journaled in the
+ * same or a later transaction than the writes they saw, so they are durable
+ * together or not at all, and its closures wait for the durable notice.
  */
 import type { Db } from "../storage/db.js";
 import { GroupCommit } from "../storage/commit.js";
@@ -15,13 +35,14 @@ import { isCompleted, resultFromColumns, toBytes } from "../storage/codec.js";
 import type { Checked, FromWorker, HandlerManifest, JournalEntry, Notify, Result, ServiceManifest, StartAttempt } from "../../sdk/worker/protocol.js";
 import type { WorkerLink } from "../workers/link.js";
 import { EngineError } from "./errors.js";
+import { describeAttach, type EntryWaiter } from "./waits.js";
 import { newInvocationId, newSeed, workflowRunId } from "./ids.js";
 import { fromRow, holdsLock, idempotencyMapKey, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
 import { KeyLocks, lockKey } from "./locks.js";
-import { adopt, checkJournals, retireIfIdle } from "./reload.js";
+import { adopt, checkJournals, retiredWorkerExited, retireIfIdle } from "./reload.js";
 import { formatMs } from "./retry.js";
 import { systemClock, type Clock, type ClockTimer } from "./clock.js";
-import { completeAwakeable, onPromiseCommand, waitForPromise } from "./promises.js";
+import { completeAwakeable, onPromiseCommand, promiseKey, waitForPromise } from "./promises.js";
 import { cancel, kill, pause, purge, restartAsNew, resume, tryOperator, writeState } from "./operations.js";
 import { scheduleSweep, sweep } from "./retention.js";
 import { attemptFailed, retryNow } from "./failures.js";
@@ -117,7 +138,22 @@ export class Engine {
   readonly attempts = new Map<number, ActiveInvocation>();
   readonly locks = new KeyLocks();
   readonly idempotency = new Map<string, string>();
-  readonly waiters = new Map<string, Array<(c: Completion) => void>>();
+  /** Clients (HTTP attach, calls answered live) waiting for an invocation's completion: memory only, they reconnect. */
+  readonly waiters = new Map<string, Set<CompletionWaiter>>();
+  /**
+   * Journal entries waiting for another invocation's completion that is not their
+   * own child: idempotent calls attached to a running invocation, AttachInvocation.
+   * Rebuilt from the journal on recovery (`rearm`); completed in the same
+   * transaction as the invocation they wait for.
+   */
+  readonly entryWaiters = new Map<string, EntryWaiter[]>();
+  /**
+   * Completions (awakeable resolutions) that arrived for an entry index the
+   * invocation's attempt has not recorded yet: durable, applied when it is.
+   */
+  readonly earlyCompletions = new Map<string, Map<number, Result>>();
+  /** Results of invocations that completed but whose completion is not durable yet (still in `active`). */
+  private readonly completing = new Map<string, Result>();
   readonly timers = new Map<string, ClockTimer>();
   /** Workflow promise name -> GetPromise entries waiting for it. */
   readonly promiseWaiters = new Map<string, Array<{ id: string; index: number }>>();
@@ -131,6 +167,8 @@ export class Engine {
    */
   readonly stateCache = new Map<string, Map<string, Uint8Array>>();
   readonly workers = new Map<number, WorkerLink>();
+  /** Attempts per worker, so an old build's worker stops the moment it holds none. */
+  private readonly workerLoad = new Map<number, number>();
   /** Workers of older builds whose attempts are moving to the current one. */
   readonly retiring = new Map<number, () => void>();
   /** Reload checks (dry runs) waiting for their answer. */
@@ -143,7 +181,11 @@ export class Engine {
 
   constructor(opts: EngineOptions) {
     this.q = new Queries(opts.db);
-    this.commit = new GroupCommit(opts.db, opts.onFatal);
+    this.commit = new GroupCommit(
+      opts.db,
+      (e) => this.fail(e, opts.onFatal),
+      (why) => new EngineError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${why}); nothing was acknowledged`, "free disk space or fix the data directory, then restart restate-dev up: it recovers from what was committed"),
+    );
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
     this.testing = opts.testing;
@@ -201,8 +243,8 @@ export class Engine {
   /** A worker died: every attempt it ran fails and is retried. */
   workerExited(worker: WorkerLink, description: string): void {
     if (this.stopped) return;
+    if (this.retiring.has(worker.id)) return retiredWorkerExited(this, worker.id);
     this.workers.delete(worker.id);
-    this.retiring.delete(worker.id);
     if (this.worker === worker) this.worker = undefined;
     for (const inv of [...this.attempts.values()]) {
       if (inv.attempt?.workerId !== worker.id) continue;
@@ -226,12 +268,13 @@ export class Engine {
       // A workflow runs once per key: its id is derived from the key.
       id = workflowRunId(req.service, req.key ?? "");
       if (this.active.has(id) || this.q.getInvocation(id)) {
-        return { invocationId: id, previouslyAccepted: true, workflowAlreadyInvoked: true, durable: Promise.resolve() };
+        return { invocationId: id, previouslyAccepted: true, workflowAlreadyInvoked: true, durable: this.commit.durable() };
       }
     } else {
       if (req.idempotencyKey !== undefined) {
         const existing = this.idempotency.get(idempotencyMapKey(req));
-        if (existing) return { invocationId: existing, previouslyAccepted: true, durable: Promise.resolve() };
+        // Acknowledged only once the first one's insert is durable (it may still be queued).
+        if (existing) return { invocationId: existing, previouslyAccepted: true, durable: this.commit.durable() };
       }
       id = newInvocationId();
     }
@@ -262,7 +305,7 @@ export class Engine {
       retriesSinceEntry: 0,
       lastEntryAt: now,
       lastFailure: undefined,
-      nextSeq: Math.max(0, ...[...(restart?.journal.values() ?? [])].map((e) => e.seq ?? 0)) + 1,
+      nextSeq: maxSeq(restart?.journal) + 1,
       cancel: undefined,
       waitingOn: undefined,
       inactivity: undefined,
@@ -271,22 +314,53 @@ export class Engine {
     if (!delayed && holdsLock(inv)) this.enterInbox(inv);
     this.active.set(inv.id, inv);
     if (inv.idempotencyKey !== undefined) this.idempotency.set(idempotencyMapKey(req), inv.id);
-    const durable = new Promise<void>((resolve) => this.commit.enqueue(() => this.insertInvocation(inv), resolve));
+    // The row and the copied entries as they are now: entries recorded before this flush insert themselves.
+    const insert = this.invocationInsert(inv);
+    this.commit.enqueue(insert);
+    const durable = this.commit.durable();
     if (delayed) this.scheduleAt(inv, inv.scheduledAt!, () => this.due(inv));
     else if (inv.status === "ready") this.startAttempt(inv);
     return { invocationId: inv.id, previouslyAccepted: false, durable, ...(delayed ? { executionTime: inv.scheduledAt! } : {}) };
   }
 
-  /** Resolves when the invocation completes (at once if it has). */
-  awaitCompletion(id: string): Promise<Completion> {
+  /**
+   * Resolves when the invocation's completion is durable (at once if it is).
+   * `signal` (the client went away) removes the waiter; a failed commit rejects it with 503.
+   */
+  awaitCompletion(id: string, signal?: AbortSignal): Promise<Completion> {
     const found = this.lookup(id);
     if (found.state === "completed") return Promise.resolve(found.completion);
     if (found.state === "unknown") return Promise.reject(new EngineError("NOT_FOUND", 404, "invocation not found"));
-    return new Promise((resolve) => {
-      const list = this.waiters.get(id) ?? [];
-      list.push(resolve);
-      this.waiters.set(id, list);
+    return new Promise((resolve, reject) => {
+      const w: CompletionWaiter = { resolve, reject };
+      let set = this.waiters.get(id);
+      if (!set) this.waiters.set(id, (set = new Set()));
+      set.add(w);
+      signal?.addEventListener("abort", () => {
+        const s = this.waiters.get(id);
+        s?.delete(w);
+        if (s?.size === 0) this.waiters.delete(id);
+      }, { once: true });
     });
+  }
+
+  /** Runs an operation and settles once what it wrote is durable: the way to acknowledge. */
+  durably<T>(op: () => T): Promise<T> {
+    let value: T;
+    try {
+      value = op();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.commit.durable().then(() => value);
+  }
+
+  /** A commit failed: every client still waiting hears 503 now, then the runtime stops. */
+  private fail(e: Error, onFatal: (e: Error) => void): void {
+    const refused = new EngineError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${e.message}); stopping`, "free disk space or fix the data directory, then restart restate-dev up: it recovers from what was committed");
+    for (const set of this.waiters.values()) for (const w of set) w.reject(refused);
+    this.waiters.clear();
+    onFatal(e);
   }
 
   lookup(id: string): Lookup {
@@ -307,6 +381,10 @@ export class Engine {
     }
     const rows = this.q.unfinished();
     for (const row of rows) this.active.set(row.id, fromRow(row, this.q.journal(row.id)));
+    for (const c of this.q.earlyCompletions()) {
+      if (!this.active.has(c.invocation_id)) continue;
+      this.earlyFor(c.invocation_id).set(c.idx, resultFromColumns(c.result_kind, c.result)!);
+    }
     const ordered = [...this.active.values()].sort((a, b) => (a.inboxSeq ?? 0) - (b.inboxSeq ?? 0) || a.createdAt - b.createdAt);
     // Lock holders first, then the inboxes in arrival order.
     for (const inv of ordered) {
@@ -341,16 +419,22 @@ export class Engine {
     if (rows.length > 0) this.log(`recovered ${rows.length} unfinished invocation(s) from the journal`);
   }
 
-  /** Re-registers what an uncompleted entry waits for: a timer, a promise, another invocation. */
+  /**
+   * Re-registers what an uncompleted entry waits for: a timer, a promise, an
+   * awakeable resolution that came early, another invocation (its own child, an
+   * idempotent call attached to someone else's, or an AttachInvocation).
+   */
   rearm(inv: ActiveInvocation, e: JournalEntry): void {
     if (e.result) return;
     if (e.type === "Sleep" && e.wakeUpAt !== undefined) this.armSleep(inv, e);
     else if (e.type === "GetPromise") waitForPromise(this, inv, e);
-    else if (e.type === "AttachInvocation") this.attachEntry(inv, e);
-    else if (e.type === "Call" && e.target?.invocationId && !this.active.has(e.target.invocationId)) {
-      // The callee completed but the result did not reach this entry: look it up.
-      const found = this.lookup(e.target.invocationId);
-      if (found.state === "completed") this.completeEntry(inv, e.index, found.completion.result);
+    else if (e.type === "Awakeable") this.applyEarly(inv, e.index);
+    else if (e.type === "AttachInvocation") this.attachEntry(inv, e, e.targetId!);
+    else if (e.type === "Call" && e.target?.invocationId) {
+      const callee = this.active.get(e.target.invocationId);
+      // Its own child completes this entry itself; anything else is waited for here.
+      if (callee && callee.parent?.id === inv.id && callee.parent.index === e.index) return;
+      this.attachEntry(inv, e, e.target.invocationId);
     }
   }
 
@@ -411,12 +495,17 @@ export class Engine {
     }
     const aid = this.nextAid++;
     const now = this.clock.now();
+    // Writes still queued may include this invocation's insert or the previous
+    // holder's completion: the attempt starts now, its closures once they are durable.
+    const gated = !this.commit.idle;
     inv.attempt = { aid, workerId: worker.id, startedAt: now, newEntries: 0 };
     inv.status = "running";
     inv.waitingOn = undefined;
     this.attempts.set(aid, inv);
+    this.workerLoad.set(worker.id, (this.workerLoad.get(worker.id) ?? 0) + 1);
     this.commit.enqueue(() => this.q.setRunning(inv.id, now));
-    worker.send(this.startMessage(inv, aid));
+    worker.send({ ...this.startMessage(inv, aid), ...(gated ? { gated: true } : {}) });
+    if (gated) this.commit.afterDurable(() => this.send(inv, aid, { index: 0, what: "durable" }));
     this.touch(inv);
   }
 
@@ -443,11 +532,23 @@ export class Engine {
     };
   }
 
+  /** The attempt is over, whatever ended it; an old build's worker left with none is stopped. */
   endAttempt(inv: ActiveInvocation): void {
-    if (inv.attempt) this.attempts.delete(inv.attempt.aid);
+    const attempt = inv.attempt;
     inv.attempt = undefined;
     if (inv.inactivity) this.clock.clearTimeout(inv.inactivity);
     inv.inactivity = undefined;
+    if (!attempt) return;
+    this.attempts.delete(attempt.aid);
+    const left = (this.workerLoad.get(attempt.workerId) ?? 1) - 1;
+    if (left > 0) this.workerLoad.set(attempt.workerId, left);
+    else this.workerLoad.delete(attempt.workerId);
+    if (left <= 0 && this.retiring.has(attempt.workerId)) retireIfIdle(this, attempt.workerId);
+  }
+
+  /** Attempts running on a worker now. */
+  attemptsOnWorker(workerId: number): number {
+    return this.workerLoad.get(workerId) ?? 0;
   }
 
   /**
@@ -491,9 +592,7 @@ export class Engine {
     }
     const inv = this.attempts.get(msg.aid);
     if (!inv) return; // a stale attempt: its invocation moved on
-    const workerId = inv.attempt!.workerId;
     this.handleAttemptMessage(inv, msg);
-    if (this.retiring.has(workerId)) retireIfIdle(this, workerId);
   }
 
   handleAttemptMessage(inv: ActiveInvocation, msg: Exclude<FromWorker, { t: "ready" | "loadError" | "checked" }>): void {
@@ -572,6 +671,7 @@ export class Engine {
         return;
       case "Awakeable":
         this.commit.enqueue(journal(false));
+        this.applyEarly(inv, entry.index);
         return;
       case "GetPromise":
         this.commit.enqueue(journal(false));
@@ -584,7 +684,7 @@ export class Engine {
         return;
       case "AttachInvocation":
         this.commit.enqueue(journal(false));
-        this.attachEntry(inv, entry);
+        this.attachEntry(inv, entry, entry.targetId!);
         return;
       case "Call":
       case "OneWayCall":
@@ -648,7 +748,7 @@ export class Engine {
         this.completeEntry(inv, entry.index, { kind: "failure", code: 409, message: "the workflow method was already invoked" });
       } else {
         // An idempotent call that already ran (or runs): attach to its result.
-        void this.awaitCompletion(accepted.invocationId).then((c) => this.completeEntry(inv, entry.index, c.result));
+        this.attachEntry(inv, entry, accepted.invocationId);
       }
     }
   }
@@ -687,11 +787,34 @@ export class Engine {
     );
   }
 
-  attachEntry(inv: ActiveInvocation, entry: JournalEntry): void {
-    this.awaitCompletion(entry.targetId!).then(
-      (c) => this.completeEntry(inv, entry.index, c.result),
-      () => this.completeEntry(inv, entry.index, { kind: "failure", code: 404, message: `invocation '${entry.targetId}' not found` }),
-    );
+  /** An entry waits for another invocation's result: now if it has one, else when it completes. */
+  attachEntry(inv: ActiveInvocation, entry: JournalEntry, targetId: string): void {
+    const done = this.completing.get(targetId);
+    if (done) {
+      // Its completion is queued: this entry's write is queued after it, so both are durable together or in order.
+      this.completeEntry(inv, entry.index, done);
+      return;
+    }
+    if (this.active.has(targetId)) {
+      const list = this.entryWaiters.get(targetId) ?? [];
+      if (!list.some((w) => w.id === inv.id && w.index === entry.index)) list.push({ id: inv.id, index: entry.index });
+      this.entryWaiters.set(targetId, list);
+      return;
+    }
+    const found = this.lookup(targetId);
+    this.completeEntry(inv, entry.index, found.state === "completed" ? found.completion.result : describeAttach(targetId));
+  }
+
+  earlyFor(id: string): Map<number, Result> {
+    let m = this.earlyCompletions.get(id);
+    if (!m) this.earlyCompletions.set(id, (m = new Map()));
+    return m;
+  }
+
+  /** The awakeable at `index` was just recorded (or recovered): a resolution that came first completes it. */
+  applyEarly(inv: ActiveInvocation, index: number): void {
+    const early = this.earlyCompletions.get(inv.id)?.get(index);
+    if (early) this.completeEntry(inv, index, early);
   }
 
   // --- suspension ------------------------------------------------------------------------------
@@ -760,13 +883,6 @@ export class Engine {
     inv.timer = undefined;
     this.endAttempt(inv);
     inv.status = "completed";
-    for (const e of inv.journal.values()) {
-      // Timers of sleeps it will never wake from.
-      const k = `${inv.id}#${e.index}`;
-      const t = this.timers.get(k);
-      if (t) this.clock.clearTimeout(t);
-      this.timers.delete(k);
-    }
     const opts = this.optionsOf(inv);
     const isWorkflowRun = inv.handlerType === "workflow";
     const retention = isWorkflowRun
@@ -774,32 +890,63 @@ export class Engine {
       : (opts.idempotencyRetention ?? this.defaults.idempotencyRetentionMs);
     const expiresAt = now + retention;
     const journalExpiresAt = now + Math.min(retention, opts.journalRetention ?? this.defaults.journalRetentionMs);
-    // The next exclusive invocation of the key may start now: its state comes
-    // from the cache, and its writes commit after this completion.
-    this.releaseLock(inv);
+    this.forgetWaits(inv);
+    this.completing.set(inv.id, result);
+    const hadEarly = this.earlyCompletions.delete(inv.id);
     this.commit.enqueue(
       () => {
         this.q.complete(inv.id, result, now);
         this.q.setExpiry(inv.id, expiresAt, journalExpiresAt);
         if (inv.idempotencyKey !== undefined) this.q.expireIdempotency(inv.id, expiresAt);
+        if (hadEarly) this.q.deleteEarlyCompletions(inv.id);
       },
       () => {
         scheduleSweep(this, journalExpiresAt);
         this.active.delete(inv.id);
+        this.completing.delete(inv.id);
         if (inv.key !== undefined) this.evictState(inv.service, inv.key);
         const completion: Completion = { id: inv.id, result, completedAt: now, expiresAt };
-        const list = this.waiters.get(inv.id);
+        const set = this.waiters.get(inv.id);
         this.waiters.delete(inv.id);
-        for (const w of list ?? []) w(completion);
+        for (const w of set ?? []) w.resolve(completion);
       },
     );
-    // The caller's Call entry completes in the same transaction: never lost.
+    // The next exclusive invocation of the key may start now: its state comes
+    // from the cache, its closures wait until this completion is durable.
+    this.releaseLock(inv);
+    // The caller's Call entry, and every entry attached to this invocation,
+    // complete in the same transaction: never lost.
     const parent = inv.parent?.index !== undefined ? this.active.get(inv.parent.id) : undefined;
     if (parent) this.completeEntry(parent, inv.parent!.index!, result);
+    const attached = this.entryWaiters.get(inv.id);
+    this.entryWaiters.delete(inv.id);
+    for (const w of attached ?? []) {
+      const waiting = this.active.get(w.id);
+      if (waiting) this.completeEntry(waiting, w.index, result);
+    }
   }
 
-  insertInvocation(inv: ActiveInvocation): void {
-    this.q.insertInvocation({
+  /** An invocation ended: it waits for nothing any more (timers, promises, other invocations). */
+  private forgetWaits(inv: ActiveInvocation): void {
+    for (const e of inv.journal.values()) {
+      if (e.result) continue;
+      if (e.type === "Sleep") {
+        const k = `${inv.id}#${e.index}`;
+        const t = this.timers.get(k);
+        if (t) this.clock.clearTimeout(t);
+        this.timers.delete(k);
+      } else if (e.type === "GetPromise") {
+        dropWaiter(this.promiseWaiters, promiseKey(this, inv, e.name!), inv.id, e.index);
+      } else if (e.type === "AttachInvocation" || e.type === "Call") {
+        const target = e.type === "Call" ? e.target?.invocationId : e.targetId;
+        if (target) dropWaiter(this.entryWaiters, target, inv.id, e.index);
+      }
+    }
+  }
+
+  /** The write that inserts an invocation, with the row and copied entries fixed now. */
+  invocationInsert(inv: ActiveInvocation): () => void {
+    const row = {
       id: inv.id,
       service: inv.service,
       handler: inv.handler,
@@ -821,19 +968,22 @@ export class Engine {
       created_at: inv.createdAt,
       modified_at: inv.createdAt,
       restarted_from: inv.restartedFrom ?? null,
-    });
-    if (inv.idempotencyKey !== undefined) {
-      this.q.insertIdempotency(inv.service, inv.key ?? "", inv.handler, inv.idempotencyKey, inv.id);
-    }
-    // Journal entries copied by restart-as-new.
-    for (const e of inv.journal.values()) this.q.insertEntry(inv.id, e, inv.createdAt, isCompleted(e));
+    };
+    // Journal entries copied by restart-as-new; the attempt's own entries insert themselves.
+    const copied = [...inv.journal.values()];
+    const { id, service, key, handler, idempotencyKey, createdAt } = inv;
+    return () => {
+      this.q.insertInvocation(row);
+      if (idempotencyKey !== undefined) this.q.insertIdempotency(service, key ?? "", handler, idempotencyKey, id);
+      for (const e of copied) this.q.insertEntry(id, e, createdAt, isCompleted(e));
+    };
   }
 
   // --- awakeables and workflow promises ---------------------------------------------------------------
 
-  /** Resolves or rejects an awakeable; unknown or completed ones are ignored (first value wins). */
-  completeAwakeable(awakeableId: string, result: Result): void {
-    return completeAwakeable(this, awakeableId, result);
+  /** Resolves or rejects an awakeable; unknown or completed ones are ignored (first value wins). Settles once durable. */
+  completeAwakeable(awakeableId: string, result: Result): Promise<void> {
+    return this.durably(() => completeAwakeable(this, awakeableId, result));
   }
 
 
@@ -845,29 +995,29 @@ export class Engine {
 
 
   /** Cancel: the handler gets a CancelledError at its next await and may compensate; child calls are cancelled too. */
-  cancel(id: string): void {
-    return cancel(this, id);
+  cancel(id: string): Promise<void> {
+    return this.durably(() => cancel(this, id));
   }
 
   /** Kill: ends the invocation at once with 409 "killed"; no user code runs; child calls are killed too. */
-  kill(id: string): void {
-    return kill(this, id);
+  kill(id: string): Promise<void> {
+    return this.durably(() => kill(this, id));
   }
 
 
   /** Pause: stops running or retrying; resume, restart or kill it later. */
-  pause(id: string): void {
-    return pause(this, id);
+  pause(id: string): Promise<void> {
+    return this.durably(() => pause(this, id));
   }
 
   /** Resume a paused, suspended or backing-off invocation now. */
-  resume(id: string): void {
-    return resume(this, id);
+  resume(id: string): Promise<void> {
+    return this.durably(() => resume(this, id));
   }
 
   /** Purge a completed invocation: journal, result and metadata are forgotten. */
-  purge(id: string): void {
-    return purge(this, id);
+  purge(id: string): Promise<void> {
+    return this.durably(() => purge(this, id));
   }
 
 
@@ -876,13 +1026,13 @@ export class Engine {
    * headers. With `from`, journal entries 1..from are copied (they must all
    * be completed); `overrides` replaces recorded values of copied entries.
    */
-  restartAsNew(id: string, from?: number, overrides?: Map<number, Uint8Array>): string {
-    return restartAsNew(this, id, from, overrides);
+  restartAsNew(id: string, from?: number, overrides?: Map<number, Uint8Array>): Promise<string> {
+    return this.durably(() => restartAsNew(this, id, from, overrides));
   }
 
   /** Writes state of a key (repair, tests). Serialized with the key's invocations through the commit order. */
-  writeState(service: string, key: string, change: StateChange): void {
-    return writeState(this, service, key, change);
+  writeState(service: string, key: string, change: StateChange): Promise<void> {
+    return this.durably(() => writeState(this, service, key, change));
   }
 
   /** Who holds a key's lock and who waits for it, in order. */
@@ -921,6 +1071,25 @@ export class Engine {
 
 }
 
+
+interface CompletionWaiter {
+  resolve: (c: Completion) => void;
+  reject: (e: Error) => void;
+}
+
+function maxSeq(journal: Map<number, JournalEntry> | undefined): number {
+  let max = 0;
+  for (const e of journal?.values() ?? []) if ((e.seq ?? 0) > max) max = e.seq!;
+  return max;
+}
+
+function dropWaiter<K>(map: Map<K, EntryWaiter[]>, k: K, id: string, index: number): void {
+  const list = map.get(k);
+  if (!list) return;
+  const rest = list.filter((w) => w.id !== id || w.index !== index);
+  if (rest.length > 0) map.set(k, rest);
+  else map.delete(k);
+}
 
 function completionFromRow(row: InvocationRow): Completion {
   return {

@@ -11,9 +11,19 @@ export function completeAwakeable(e: Engine, awakeableId: string, result: Result
   const parsed = parseAwakeableId(awakeableId);
   if (!parsed) throw new EngineError("BAD_AWAKEABLE_ID", 400, `bad awakeable id '${awakeableId}': bad format`);
   const inv = e.active.get(parsed.invocationId);
-  const entry = inv?.journal.get(parsed.index);
-  if (!inv || entry?.type !== "Awakeable") return;
-  e.completeEntry(inv, parsed.index, result);
+  if (!inv) return;
+  const entry = inv.journal.get(parsed.index);
+  if (entry) {
+    if (entry.type === "Awakeable") e.completeEntry(inv, parsed.index, result);
+    return;
+  }
+  // The id reached someone before the attempt's Awakeable command reached the
+  // engine (ids are made in the worker): keep the resolution, durably, until it does.
+  const early = e.earlyFor(inv.id);
+  if (parsed.index < 1 || early.has(parsed.index)) return;
+  early.set(parsed.index, result);
+  const now = e.clock.now();
+  e.commit.enqueue(() => e.q.insertEarlyCompletion(inv.id, parsed.index, result, now));
 }
 
 export function promiseKey(e: Engine, inv: ActiveInvocation, name: string): string {

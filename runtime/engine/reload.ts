@@ -7,25 +7,29 @@ import type { WorkerLink } from "../workers/link.js";
 import type { Engine, ReloadFinding } from "./engine.js";
 import { describeTarget, type ActiveInvocation } from "./invocation.js";
 
-/** How long attempts of a replaced build may finish a ctx.run before they are moved anyway. */
+/** How long attempts of a replaced build may finish a ctx.run before their worker is stopped. */
 const RETIRE_DEADLINE_MS = 10_000;
 
 /**
  * A new build's worker takes over: new attempts go to it, and attempts on the
  * previous worker are asked to suspend there and resume here by replay.
- * Attempts busy in a ctx.run finish on the old code first (up to a deadline).
+ * One attempt runs on one worker: an attempt busy in a ctx.run finishes it on
+ * the old code; at the deadline the old worker is stopped, and only once it
+ * has exited do its attempts start again on the new one (as after a crash:
+ * a closure cut off runs again, never twice at once).
  */
 export function adopt(e: Engine, worker: WorkerLink, services: ServiceManifest[], retired: (old: WorkerLink) => void): void {
   const previous = e.worker;
   e.workerReady(worker, services);
   if (!previous || previous === worker) return;
   e.retiring.set(previous.id, () => retired(previous));
-  const moving = attemptsOn(e, previous.id);
-  for (const inv of moving) previous.send({ t: "suspend", aid: inv.attempt!.aid });
+  for (const inv of attemptsOn(e, previous.id)) previous.send({ t: "suspend", aid: inv.attempt!.aid });
   retireIfIdle(e, previous.id);
   e.clock.setTimeout(
     () => {
-      for (const inv of attemptsOn(e, previous.id)) moveAttempt(e, inv);
+      if (!e.retiring.has(previous.id)) return;
+      e.log(`the previous build still runs ${e.attemptsOnWorker(previous.id)} attempt(s) after ${RETIRE_DEADLINE_MS / 1000} s: stopping its worker; they continue on the new build by replay`);
+      previous.stop();
     },
     RETIRE_DEADLINE_MS,
     { background: true },
@@ -33,10 +37,11 @@ export function adopt(e: Engine, worker: WorkerLink, services: ServiceManifest[]
 }
 
 export function attemptsOn(e: Engine, workerId: number): ActiveInvocation[] {
+  if (e.attemptsOnWorker(workerId) === 0) return [];
   return [...e.attempts.values()].filter((inv) => inv.attempt?.workerId === workerId);
 }
 
-/** Restarts an attempt on the current worker, without counting a failure. */
+/** Restarts an attempt on the current worker, without counting a failure (testing kit: replay hunting). */
 export function moveAttempt(e: Engine, inv: ActiveInvocation): void {
   const attempt = inv.attempt;
   if (!attempt) return;
@@ -45,12 +50,25 @@ export function moveAttempt(e: Engine, inv: ActiveInvocation): void {
   e.startAttempt(inv);
 }
 
+/** A retiring worker with no attempt left is stopped, whatever ended them. */
 export function retireIfIdle(e: Engine, workerId: number): void {
   const done = e.retiring.get(workerId);
-  if (!done || attemptsOn(e, workerId).length > 0) return;
+  if (!done || e.attemptsOnWorker(workerId) > 0) return;
   e.retiring.delete(workerId);
   e.workers.delete(workerId);
   done();
+}
+
+/** A retiring worker exited (stopped at the deadline): its attempts continue on the current build, not counted as failures. */
+export function retiredWorkerExited(e: Engine, workerId: number): void {
+  const done = e.retiring.get(workerId);
+  e.retiring.delete(workerId);
+  e.workers.delete(workerId);
+  for (const inv of attemptsOn(e, workerId)) {
+    e.endAttempt(inv);
+    e.startAttempt(inv);
+  }
+  done?.();
 }
 
 /**

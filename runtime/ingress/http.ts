@@ -1,8 +1,9 @@
 /**
  * A small request/response model so the ingress and admin routes can be tested
- * without a port; server.ts adapts Node's http to it.
+ * without a port; `serveHttp` below adapts Node's http to it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { faultPoint } from "../faults.js";
 
 export interface HttpRequest {
   method: string;
@@ -10,6 +11,8 @@ export interface HttpRequest {
   query: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
   body: Uint8Array;
+  /** Aborted when the client goes away before the answer is written (waiters let go). */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -61,7 +64,11 @@ async function dispatch(handler: Handler, opts: ServeOptions, req: IncomingMessa
       res.setHeader("connection", "close");
     } else {
       const url = new URL(req.url ?? "/", "http://localhost");
-      response = await handler({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers: req.headers, body });
+      const gone = new AbortController();
+      res.once("close", () => {
+        if (!res.writableFinished) gone.abort();
+      });
+      response = await handler({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers: req.headers, body, signal: gone.signal });
     }
   } catch (e) {
     response = { status: 500, headers: { "content-type": "application/json" }, body: JSON.stringify({ code: 500, message: `internal error: ${(e as Error).message}` }) };
@@ -71,7 +78,7 @@ async function dispatch(handler: Handler, opts: ServeOptions, req: IncomingMessa
   const headers: Record<string, string | number> = { ...(response.headers ?? {}), "content-length": body.byteLength };
   // Restate (hyper) answers 470, which has no standard reason phrase, with `HTTP/1.1 470 <none>`.
   res.writeHead(response.status, response.status === 470 ? "<none>" : undefined, headers);
-  res.end(body);
+  res.end(body, () => faultPoint("http-after"));
 }
 
 /** Reads the body; null when it exceeds the limit. */

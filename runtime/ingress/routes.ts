@@ -67,7 +67,7 @@ async function restateRoutes(engine: Engine, req: HttpRequest, s: string[]): Pro
   }
   if (id === undefined) return ingressError(404, "not found", "ingress");
   if (req.method !== "GET") return ingressError(405, "method not allowed", "ingress");
-  return attachRoute(engine, id, op);
+  return attachRoute(engine, id, op, req.signal);
 }
 
 function resolveTarget(engine: Engine, segments: string[], sendHint: boolean | undefined): Target | HttpResponse {
@@ -147,7 +147,12 @@ async function invokeRoute(engine: Engine, req: HttpRequest, segments: string[],
     );
   }
   if (t.send) {
-    await accepted.durable;
+    try {
+      await accepted.durable;
+    } catch (e) {
+      if (e instanceof EngineError) return ingressError(e.status, e.message, "ingress");
+      throw e;
+    }
     const body: Record<string, string> = {
       invocationId: accepted.invocationId,
       status: accepted.previouslyAccepted ? "PreviouslyAccepted" : "Accepted",
@@ -157,7 +162,13 @@ async function invokeRoute(engine: Engine, req: HttpRequest, segments: string[],
   }
   // A duplicate of a finished invocation is served its stored result; one still running is answered live.
   const stored = accepted.previouslyAccepted && engine.lookup(accepted.invocationId).state === "completed";
-  const completion = await engine.awaitCompletion(accepted.invocationId);
+  let completion: Completion;
+  try {
+    completion = await engine.awaitCompletion(accepted.invocationId, req.signal);
+  } catch (e) {
+    if (e instanceof EngineError) return ingressError(e.status, e.message, "ingress");
+    throw e;
+  }
   return completionResponse(completion, t.handler, stored);
 }
 
@@ -177,7 +188,7 @@ function completionResponse(c: Completion, handler: HandlerManifest | undefined,
   return { status: 200, headers, body: value };
 }
 
-async function attachRoute(engine: Engine, id: string, op: "attach" | "output"): Promise<HttpResponse> {
+async function attachRoute(engine: Engine, id: string, op: "attach" | "output", signal: AbortSignal | undefined): Promise<HttpResponse> {
   if (!isInvocationId(id)) return ingressError(400, `bad invocation id '${id}': bad format`, "ingress");
   const found = engine.lookup(id);
   if (found.state === "unknown") {
@@ -187,15 +198,23 @@ async function attachRoute(engine: Engine, id: string, op: "attach" | "output"):
   }
   if (found.state === "completed") return completionResponse(found.completion, undefined, true);
   if (op === "output") return ingressError(470, "the invocation exists but has not completed yet", "ingress");
-  return completionResponse(await engine.awaitCompletion(id), undefined, false);
+  try {
+    return completionResponse(await engine.awaitCompletion(id, signal), undefined, false);
+  } catch (e) {
+    if (e instanceof EngineError) return ingressError(e.status, e.message, "ingress");
+    throw e;
+  }
 }
 
-/** Resolve (JSON body) or reject (text reason) an awakeable: 202 with no body, also when it is unknown or done. */
-function awakeableRoute(engine: Engine, req: HttpRequest, id: string, op: "resolve" | "reject"): HttpResponse {
+/**
+ * Resolve (JSON body) or reject (text reason) an awakeable: 202 with no body, also when it is unknown or done.
+ * Answered once the resolution is durable.
+ */
+async function awakeableRoute(engine: Engine, req: HttpRequest, id: string, op: "resolve" | "reject"): Promise<HttpResponse> {
   const result: Result =
     op === "resolve" ? { kind: "value", value: req.body } : { kind: "failure", code: 500, message: new TextDecoder().decode(req.body) };
   try {
-    engine.completeAwakeable(id, result);
+    await engine.completeAwakeable(id, result);
   } catch (e) {
     if (e instanceof EngineError) return ingressError(e.status, e.message, "ingress");
     throw e;

@@ -119,4 +119,20 @@ CREATE TABLE promises (
     name: "introspection views shaped like Restate's (sys_invocation, sys_journal, ...)",
     sql: INTROSPECTION_VIEWS_SQL,
   },
+  {
+    version: 4,
+    name: "durability: awakeable resolutions that arrive before their entry",
+    sql: `
+-- A resolution acknowledged (202) for an entry index the attempt has not journaled
+-- yet; applied when it does, dropped when the invocation completes. First wins.
+CREATE TABLE early_completions (
+  invocation_id TEXT NOT NULL,
+  idx           INTEGER NOT NULL,
+  result_kind   TEXT NOT NULL,
+  result        BLOB,
+  created_at    INTEGER NOT NULL,
+  PRIMARY KEY (invocation_id, idx)
+) WITHOUT ROWID;
+`,
+  },
 ];

@@ -96,6 +96,9 @@ export class Queries {
       getPromise: p(`SELECT * FROM promises WHERE service = ? AND key = ? AND name = ?`),
       insertPromise: p(`INSERT INTO promises (service, key, name, result_kind, result, completed_at) VALUES (?, ?, ?, ?, ?, ?)`),
       deletePromises: p(`DELETE FROM promises WHERE service = ? AND key = ?`),
+      insertEarly: p(`INSERT OR IGNORE INTO early_completions (invocation_id, idx, result_kind, result, created_at) VALUES (?, ?, ?, ?, ?)`),
+      earlyAll: p(`SELECT invocation_id, idx, result_kind, result FROM early_completions`),
+      deleteEarly: p(`DELETE FROM early_completions WHERE invocation_id = ?`),
       failures: p(`SELECT * FROM attempt_failures WHERE invocation_id = ? ORDER BY attempt`),
       journal: p(`SELECT * FROM journal WHERE invocation_id = ? ORDER BY idx`),
       setState: p(`INSERT INTO state (service, key, name, value) VALUES (?, ?, ?, ?)
@@ -188,6 +191,16 @@ export class Queries {
   insertPromise(service: string, key: string, name: string, result: Result, now: number): void {
     const c = resultToColumns(result);
     this.st("insertPromise").run(service, key, name, c.result_kind, c.result, now);
+  }
+  insertEarlyCompletion(id: string, idx: number, result: Result, now: number): void {
+    const c = resultToColumns(result);
+    this.st("insertEarly").run(id, idx, c.result_kind, c.result, now);
+  }
+  earlyCompletions(): Array<{ invocation_id: string; idx: number; result_kind: string; result: Buffer | null }> {
+    return this.st("earlyAll").all() as any;
+  }
+  deleteEarlyCompletions(id: string): void {
+    this.st("deleteEarly").run(id);
   }
   deletePromises(service: string, key: string): void {
     this.st("deletePromises").run(service, key);

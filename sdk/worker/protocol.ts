@@ -98,6 +98,13 @@ export interface StartAttempt {
    * of the journal.
    */
   dryRun?: boolean;
+  /**
+   * Writes before this attempt (its invocation's insert, the previous holder's
+   * completion on the key) are not durable yet: run no ctx.run closure until a
+   * `durable` notice arrives, so no side effect happens for an invocation a
+   * crash could forget.
+   */
+  gated?: boolean;
 }
 
 export interface CancelState {
@@ -110,8 +117,11 @@ export interface Notify {
   t: "notify";
   aid: number;
   index: number;
-  /** "ack": a run's result is durable; "invocationId": a call's child id; "result": an entry completed. */
-  what: "ack" | "invocationId" | "result";
+  /**
+   * "ack": a run's result is durable; "invocationId": a call's child id; "result": an entry completed;
+   * "durable": everything before a gated attempt is durable (index 0).
+   */
+  what: "ack" | "invocationId" | "result" | "durable";
   invocationId?: string;
   result?: Result;
   seq?: number;
