@@ -11,6 +11,10 @@
  * - `commit-after`:  the nth group commit, after it is durable but before any
  *                    of its callbacks (acknowledgements, worker notifications) run;
  * - `http-after`:    right after the nth HTTP answer (ingress or admin) was written.
+ *
+ * RESTATE_DEV_COMMIT_DELAY_MS=<ms> holds every group commit that long before it
+ * runs, widening each window between a write and its commit, so that anything
+ * answered before its write is durable is exposed by the next crash point.
  */
 export type FaultPoint = "commit-before" | "commit-after" | "http-after";
 
@@ -38,5 +42,6 @@ export function faultPoint(point: FaultPoint): void {
   process.kill(process.pid, "SIGKILL");
 }
 
-/** Whether any fault point is armed (callers skip bookkeeping otherwise). */
-export const faultsArmed = armed !== undefined;
+const delay = Number(process.env.RESTATE_DEV_COMMIT_DELAY_MS ?? 0);
+/** How long a group commit waits before it runs (0: the next turn of the event loop). */
+export const commitDelayMs = Number.isFinite(delay) && delay > 0 ? delay : 0;

@@ -11,7 +11,7 @@
  * from a callback or a barrier of this class (see runtime/engine/engine.ts).
  */
 import type { Db } from "./db.js";
-import { faultPoint } from "../faults.js";
+import { commitDelayMs, faultPoint } from "../faults.js";
 
 type Write = () => void;
 type Durable = () => void;
@@ -73,7 +73,8 @@ export class GroupCommit {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(this.flush);
+    if (commitDelayMs > 0) setTimeout(this.flush, commitDelayMs);
+    else setImmediate(this.flush);
   }
 
   readonly flush = (): void => {
