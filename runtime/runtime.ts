@@ -84,9 +84,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       }
       db.close();
     });
+    // RESTATE_DEV_RELOAD_DEADLINE_MS: how long a replaced build's attempts may finish a ctx.run (default 10 s).
+    const reloadDeadline = Number(process.env.RESTATE_DEV_RELOAD_DEADLINE_MS);
     const engine = new Engine({
       db,
       log,
+      ...(reloadDeadline > 0 ? { defaults: { reloadDeadlineMs: reloadDeadline } } : {}),
       onFatal: (e) => {
         const known = storageError(e, dataDir);
         log(`fatal: could not write to ${join(dataDir, "runtime.db")}: ${known?.message ?? e.message}; stopping (the next start recovers from what was committed)${known?.hint ? `\n  hint: ${known.hint}` : ""}`);

@@ -67,6 +67,8 @@ export interface EngineDefaults {
   workflowRetentionMs: number;
   inactivityTimeoutMs: number;
   abortTimeoutMs: number;
+  /** How long attempts of a replaced build may finish a ctx.run before their worker is stopped. */
+  reloadDeadlineMs: number;
 }
 
 const DAY = 86_400_000;
@@ -76,6 +78,7 @@ const DEFAULTS: EngineDefaults = {
   workflowRetentionMs: DAY,
   inactivityTimeoutMs: 60_000,
   abortTimeoutMs: 600_000,
+  reloadDeadlineMs: 10_000,
 };
 
 export interface InvokeRequest {

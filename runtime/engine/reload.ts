@@ -7,8 +7,6 @@ import type { WorkerLink } from "../workers/link.js";
 import type { Engine, ReloadFinding } from "./engine.js";
 import { describeTarget, type ActiveInvocation } from "./invocation.js";
 
-/** How long attempts of a replaced build may finish a ctx.run before their worker is stopped. */
-const RETIRE_DEADLINE_MS = 10_000;
 
 /**
  * A new build's worker takes over: new attempts go to it, and attempts on the
@@ -25,13 +23,14 @@ export function adopt(e: Engine, worker: WorkerLink, services: ServiceManifest[]
   e.retiring.set(previous.id, () => retired(previous));
   for (const inv of attemptsOn(e, previous.id)) previous.send({ t: "suspend", aid: inv.attempt!.aid });
   retireIfIdle(e, previous.id);
+  const deadline = e.defaults.reloadDeadlineMs;
   e.clock.setTimeout(
     () => {
       if (!e.retiring.has(previous.id)) return;
-      e.log(`the previous build still runs ${e.attemptsOnWorker(previous.id)} attempt(s) after ${RETIRE_DEADLINE_MS / 1000} s: stopping its worker; they continue on the new build by replay`);
+      e.log(`the previous build still runs ${e.attemptsOnWorker(previous.id)} attempt(s) after ${deadline / 1000} s: stopping its worker; they continue on the new build by replay`);
       previous.stop();
     },
-    RETIRE_DEADLINE_MS,
+    deadline,
     { background: true },
   );
 }

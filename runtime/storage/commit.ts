@@ -37,9 +37,9 @@ export class GroupCommit {
 
   /** Queues a write; `onDurable` runs once it is committed (never, if the commit fails). */
   enqueue(write: Write, onDurable?: Durable): void {
-    if (this.failed) throw this.failed;
-    // Shutting down: what was not queued before close() is recovered at the next start.
-    if (this.closed) return;
+    // After a failed commit nothing is written or acknowledged any more: the runtime is
+    // stopping, and a restart recovers from what was committed. Shutting down likewise.
+    if (this.failed || this.closed) return;
     this.writes.push(write);
     if (onDurable) this.callbacks.push(onDurable);
     this.schedule();

@@ -3,6 +3,7 @@
  * damaged or newer database) turned into user errors: what happened, to which
  * file, and what to do. Anything else is left for the caller to report as a bug.
  */
+import { accessSync, constants } from "node:fs";
 import { UserError } from "../errors.js";
 
 const codeOf = (e: unknown): string | undefined => (e as { code?: unknown } | null)?.code as string | undefined;
@@ -21,6 +22,9 @@ export function storageError(e: unknown, dataDir: string): UserError | undefined
   if (code === "EROFS" || code === "EACCES" || code === "EPERM" || (code ?? "").startsWith("SQLITE_READONLY") || /read-only file system|readonly database/i.test(message)) {
     return new UserError("READ_ONLY", `restate-dev cannot write to ${where} (${code === "EACCES" || code === "EPERM" ? "permission denied" : "read-only"})`, "run it where the project directory is writable, or fix the permissions of its .restate-dev/ directory");
   }
+  if (code === "SQLITE_CANTOPEN" && !writable(dataDir)) {
+    return new UserError("READ_ONLY", `restate-dev cannot write to ${dataDir} (read-only)`, "run it where the project directory is writable, or fix the permissions of its .restate-dev/ directory");
+  }
   if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB" || /malformed|file is not a database/i.test(message)) {
     return new UserError("DATABASE_DAMAGED", `the database ${dataDir}/runtime.db is damaged (${message})`, "move it aside to keep it for inspection (mv .restate-dev/runtime.db runtime.db.damaged), then run restate-dev up again to start with an empty journal");
   }
@@ -28,4 +32,13 @@ export function storageError(e: unknown, dataDir: string): UserError | undefined
     return new UserError("SCHEMA_TOO_NEW", `${message} (${dataDir}/runtime.db)`, (e as { hint?: string }).hint ?? "upgrade restate-dev");
   }
   return undefined;
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
