@@ -12,8 +12,10 @@ import { openDatabase } from "./storage/db.js";
 import { Engine, type ReloadFinding } from "./engine/engine.js";
 import { WorkerPool } from "./workers/pool.js";
 import { serveHttp } from "./ingress/http.js";
+import { checkGuardPolicy, guard, type GuardPolicy } from "./ingress/guard.js";
 import { ingressError, ingressRoutes } from "./ingress/routes.js";
 import { adminApi } from "./admin/routes.js";
+import { adminError } from "./admin/shape.js";
 import { acquireLock } from "./lock.js";
 import { UserError } from "./errors.js";
 import type { ServiceManifest } from "../sdk/worker/protocol.js";
@@ -33,6 +35,14 @@ export interface RuntimeOptions {
   output?: (line: string, stream: "stdout" | "stderr") => void;
   /** Rebuild and reload on source changes (default true). */
   watch?: boolean;
+  /** Host names both ports accept besides loopback ones (`--allow-host`). */
+  allowHosts?: string[];
+  /** Web origins the ingress accepts besides loopback ones (`--allow-origin`; `*` for any). */
+  allowOrigins?: string[];
+  /** Web origins the admin API accepts besides loopback ones (`--admin-allow-origin`). */
+  adminAllowOrigins?: string[];
+  /** How long a `POST /query` statement may run; default 10 s. */
+  queryTimeoutMs?: number;
 }
 
 export interface Runtime {
@@ -55,6 +65,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const output = opts.output ?? ((l: string, s: "stdout" | "stderr") => (s === "stdout" ? process.stdout : process.stderr).write(l + "\n"));
   const host = opts.host ?? "127.0.0.1";
   const dataDir = join(projectDir, DATA_DIR);
+  const guards = portGuards(opts);
   mkdirSync(dataDir, { recursive: true });
 
   const releasers: Array<() => void | Promise<void>> = [];
@@ -120,11 +131,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     const maxBodyBytes = opts.maxBodyBytes ?? 10 * 1024 * 1024;
     const tooLarge = (limit: number) => ingressError(413, `the request body is larger than the limit of ${limit} bytes`, "ingress");
-    const ingress = await listen(ingressRoutes(engine), host, opts.ingressPort ?? 8080, maxBodyBytes, tooLarge, "ingress", "--ingress-port");
+    const ingress = await listen(guard(ingressRoutes(engine), guards.ingress), host, opts.ingressPort ?? 8080, maxBodyBytes, tooLarge, "ingress", "--ingress-port");
     releasers.push(() => closeServer(ingress));
-    const adminHandlers = adminApi(engine, { dbFile: join(dataDir, "runtime.db") });
+    const adminHandlers = adminApi(engine, {
+      dbFile: join(dataDir, "runtime.db"),
+      ...(opts.queryTimeoutMs !== undefined ? { queryTimeoutMs: opts.queryTimeoutMs } : {}),
+      queryTimeoutSetting: "restate-dev up --query-timeout",
+    });
     releasers.push(() => adminHandlers.close());
-    const admin = await listen(adminHandlers.handler, host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
+    const admin = await listen(guard(adminHandlers.handler, guards.admin), host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
     releasers.push(() => closeServer(admin));
 
     const ingressUrl = `http://${host}:${port(ingress)}`;
@@ -137,6 +152,31 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await release();
     throw e;
   }
+}
+
+/**
+ * Both ports refuse web pages that are not on loopback origins and requests
+ * addressed to other host names (DNS rebinding); see ingress/guard.ts. Checked
+ * before anything starts, so a bad flag fails at once.
+ */
+function portGuards(opts: RuntimeOptions): { ingress: GuardPolicy; admin: GuardPolicy } {
+  const allowHosts = opts.allowHosts ?? [];
+  const ingress: GuardPolicy = {
+    allowHosts,
+    allowOrigins: opts.allowOrigins ?? [],
+    originFlag: "--allow-origin",
+    error: (status, message) => ingressError(status, message, "ingress"),
+  };
+  const admin: GuardPolicy = {
+    allowHosts,
+    allowOrigins: opts.adminAllowOrigins ?? [],
+    originFlag: "--admin-allow-origin",
+    jsonBodiesOnly: true,
+    error: adminError,
+  };
+  checkGuardPolicy(ingress);
+  checkGuardPolicy(admin);
+  return { ingress, admin };
 }
 
 /**
