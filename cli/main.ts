@@ -400,7 +400,9 @@ Examples:
   restate-dev sql "SELECT service_name, service_key, key, value_utf8 FROM state" --json
 
 Tables: sys_invocation, sys_journal, sys_journal_events, state, sys_inbox, sys_keyed_service_status,
-sys_idempotency, sys_promise, sys_service. ${OFFLINE_NOTE}`,
+sys_idempotency, sys_promise, sys_service. ${OFFLINE_NOTE}
+Only statements that read run (SELECT, WITH, VALUES, EXPLAIN, schema PRAGMAs). Each stops
+after the time limit ('up --query-timeout', 10 s by default) or 32 MB of result.`,
   )
   .action(async (query: string, opts) => {
     process.exitCode = await sql(query, opts);

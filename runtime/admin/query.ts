@@ -19,6 +19,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import { setPriority } from "node:os";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import type { HttpRequest, HttpResponse } from "../ingress/http.js";
@@ -30,6 +31,8 @@ const WORKER_FILE = fileURLToPath(new URL("./query_worker.js", import.meta.url))
 const MAX_HEAP_MB = 512;
 /** A query process's whole memory (heap, SQLite, buffers); well above what a result at the size limit needs. */
 const MAX_RSS_BYTES = 768 * 1024 * 1024;
+/** Lower priority (Unix nice value) of the query processes. */
+const QUERY_NICENESS = 10;
 const SERVICE_TY = { SERVICE: "service", VIRTUAL_OBJECT: "virtual_object", WORKFLOW: "workflow" } as const;
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
@@ -45,7 +48,7 @@ export interface QueryRunnerOptions {
   maxResultBytes?: number;
   /** Statements that run at once, each in its own process; default 2. */
   parallel?: number;
-  /** Statements that may wait for a free process; beyond that, 503. Default 8. */
+  /** Statements that may wait for a free process; beyond that, 503. Default 4. */
   maxWaiting?: number;
 }
 
@@ -82,7 +85,7 @@ export class QueryRunner {
   constructor(private readonly opts: QueryRunnerOptions) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.maxResultBytes = opts.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
-    this.maxWaiting = opts.maxWaiting ?? 8;
+    this.maxWaiting = opts.maxWaiting ?? 4;
     this.slots = Array.from({ length: Math.max(1, opts.parallel ?? 2) }, () => ({}));
   }
 
@@ -166,6 +169,14 @@ export class QueryRunner {
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       serialization: "advanced",
     });
+    // The runtime's own work comes first: a runaway query gets what CPU is left.
+    if (w.pid !== undefined) {
+      try {
+        setPriority(w.pid, QUERY_NICENESS);
+      } catch {
+        // not permitted here: the query just runs at normal priority
+      }
+    }
     // Neither the process nor its pipes keep the runtime alive; it exits when the runtime does.
     w.unref();
     w.channel?.unref();
