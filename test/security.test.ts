@@ -137,6 +137,11 @@ describe("Origin and Sec-Fetch-Site: a page on another site is refused", () => {
     }
   });
 
+  it("a browser that sends no Sec-Fetch-Site still names the page in Referer: a foreign one is refused", async () => {
+    expect((await rawRequest(`${up.ingressUrl}/greeter/greet`, { headers: { referer: `${EVIL}/page.html` } })).status).toBe(403);
+    expect((await rawRequest(`${up.ingressUrl}/greeter/greet`, { headers: { referer: "http://localhost:3000/app" } })).status).toBe(200);
+  });
+
   it("a page from a file or a sandbox (Origin: null) is refused", async () => {
     const r = await rawRequest(`${up.ingressUrl}/greeter/greet`, { method: "POST", headers: { origin: "null", ...JSON_TYPE }, body: '"x"' });
     expect(r.status).toBe(403);

@@ -42,6 +42,10 @@ export function guard(handler: Handler, policy: GuardPolicy): Handler {
     if (origin !== undefined && !originOk) return policy.error(403, originRefusal(origin, policy.originFlag));
     const site = header(req, "sec-fetch-site")?.toLowerCase();
     if (!originOk && (site === "cross-site" || site === "same-site")) return policy.error(403, siteRefusal(site, policy.originFlag));
+    // Browsers without Sec-Fetch-* (older Safari) still name the page in Referer on an <img> or a link.
+    const referer = origin === undefined ? header(req, "referer") : undefined;
+    const refererOrigin = referer !== undefined ? originOf(referer) : undefined;
+    if (refererOrigin !== undefined && !originAllowed(refererOrigin, origins)) return policy.error(403, originRefusal(refererOrigin, policy.originFlag));
 
     if (req.method === "OPTIONS" && origin !== undefined && header(req, "access-control-request-method") !== undefined) {
       return preflight(req, origin);
@@ -100,6 +104,16 @@ function normalizeOrigin(value: string): string | undefined {
   if (!/^https?:/.test(v)) return v; // e.g. chrome-extension://id: URL gives these the opaque origin "null"
   try {
     return new URL(v).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The origin of a Referer URL; undefined when it has none worth checking. */
+function originOf(url: string): string | undefined {
+  try {
+    const o = new URL(url).origin;
+    return o === "null" ? undefined : o;
   } catch {
     return undefined;
   }
