@@ -112,7 +112,10 @@ export class QueryRunner {
 
   close(): void {
     this.closed = true;
-    for (const slot of this.slots) this.dropWorker(slot);
+    for (const slot of this.slots) {
+      this.dropWorker(slot);
+      slot.running?.done(outcome(503, "the admin API is shutting down"));
+    }
     for (const w of this.waiting.splice(0)) w.resolve(outcome(503, "the admin API is shutting down"));
     this.local?.close();
     this.local = undefined;
@@ -123,6 +126,7 @@ export class QueryRunner {
     try {
       worker = this.ensureWorker(slot);
     } catch (e) {
+      queueMicrotask(() => this.startWaiting(slot));
       return Promise.resolve(outcome(500, `could not start the query process: ${(e as Error).message}`));
     }
     return new Promise((resolve) => {
