@@ -12,7 +12,7 @@ import { openDatabase } from "./storage/db.js";
 import { Engine, type ReloadFinding } from "./engine/engine.js";
 import { WorkerPool } from "./workers/pool.js";
 import { serveHttp } from "./ingress/http.js";
-import { checkGuardPolicy, guard, type GuardPolicy } from "./ingress/guard.js";
+import { checkGuardPolicy, guard, isLoopbackHostname, type GuardPolicy } from "./ingress/guard.js";
 import { ingressError, ingressRoutes } from "./ingress/routes.js";
 import { adminApi } from "./admin/routes.js";
 import { adminError } from "./admin/shape.js";
@@ -65,7 +65,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const output = opts.output ?? ((l: string, s: "stdout" | "stderr") => (s === "stdout" ? process.stdout : process.stderr).write(l + "\n"));
   const host = opts.host ?? "127.0.0.1";
   const dataDir = join(projectDir, DATA_DIR);
-  const guards = portGuards(opts);
+  const guards = portGuards(opts, host);
   mkdirSync(dataDir, { recursive: true });
 
   const releasers: Array<() => void | Promise<void>> = [];
@@ -157,10 +157,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 /**
  * Both ports refuse web pages that are not on loopback origins and requests
  * addressed to other host names (DNS rebinding); see ingress/guard.ts. Checked
- * before anything starts, so a bad flag fails at once.
+ * before anything starts, so a bad flag fails at once. The address the ports
+ * are bound to is allowed too, so the URLs in runtime.json work (an address,
+ * unlike a name, cannot be rebound).
  */
-function portGuards(opts: RuntimeOptions): { ingress: GuardPolicy; admin: GuardPolicy } {
-  const allowHosts = opts.allowHosts ?? [];
+function portGuards(opts: RuntimeOptions, host: string): { ingress: GuardPolicy; admin: GuardPolicy } {
+  const bound = host.includes(":") ? `[${host}]` : host;
+  const allowHosts = [...(opts.allowHosts ?? []), ...(isLoopbackHostname(bound) ? [] : [bound])];
   const ingress: GuardPolicy = {
     allowHosts,
     allowOrigins: opts.allowOrigins ?? [],
