@@ -51,6 +51,7 @@ program
   .option("--entry <file>", "entry file binding the services (default: src/index.ts)")
   .option("--ingress-port <port>", "ingress port", "8080")
   .option("--admin-port <port>", "admin API port", "9070")
+  .option("--host <address>", "the address both ports listen on; anything but loopback exposes them to your network", "127.0.0.1")
   .option("--max-body-size <size>", "largest request body the ingress accepts (413 above it), e.g. 512kb", "10mb")
   .option("--no-watch", "do not rebuild and reload when sources change")
   .option("--allow-origin <origin>", "let web pages on this origin call the ingress (besides loopback ones); repeatable; '*' for any", collect)

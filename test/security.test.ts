@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { call, CLI, runForFile, type UpProcess } from "./helpers/runtime.js";
+import { call, CLI, runForFile, startUp, type UpProcess } from "./helpers/runtime.js";
 import { rawRequest } from "./helpers/raw_http.js";
 import { makeProject } from "./helpers/project.js";
 import { guard } from "../runtime/ingress/guard.js";
@@ -268,6 +268,17 @@ describe("opening up: --allow-host, --allow-origin, --admin-allow-origin", () =>
     expect(ops.status).toBe(200);
     expect(ops.headers["access-control-allow-origin"]).toBe("https://ops.example.com");
     expect((await rawRequest(`${opened.ingressUrl}/greeter/greet`, { method: "POST", headers: { origin: EVIL, ...JSON_TYPE }, body: '"x"' })).status).toBe(403);
+  });
+
+  it("--host listens on another address, and runtime.json's URLs work there", async () => {
+    const other = await startUp(makeProject(PROJECT), { args: ["--host", "127.0.0.2"] });
+    try {
+      expect(other.ingressUrl).toMatch(/^http:\/\/127\.0\.0\.2:\d+$/);
+      expect((await call(other.ingressUrl, "/greeter/greet", JSON.stringify("there"))).json).toBe("hello there");
+      expect((await call(other.adminUrl, "/query", { query: "SELECT 1 AS one" })).json.rows).toEqual([{ one: 1 }]);
+    } finally {
+      await other.stop();
+    }
   });
 
   it("a malformed --allow-origin or --allow-host stops up at once with a hint", () => {

@@ -2,6 +2,7 @@
 import { startRuntime } from "../../runtime/runtime.js";
 import { UserError } from "../../runtime/errors.js";
 import { parseDelay } from "../../runtime/ingress/duration.js";
+import { isLoopbackHostname } from "../../runtime/ingress/guard.js";
 
 export interface UpOptions {
   dir?: string;
@@ -11,6 +12,7 @@ export interface UpOptions {
   maxBodySize?: string;
   /** commander sets false for --no-watch. */
   watch?: boolean;
+  host?: string;
   /** Repeatable flags, collected into arrays. */
   allowHost?: string[];
   allowOrigin?: string[];
@@ -61,6 +63,7 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
     ...(adminPort !== undefined ? { adminPort } : {}),
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     ...(queryTimeoutMs !== undefined ? { queryTimeoutMs } : {}),
+    ...(opts.host !== undefined ? { host: opts.host } : {}),
     ...(opts.allowHost ? { allowHosts: opts.allowHost } : {}),
     ...(opts.allowOrigin ? { allowOrigins: opts.allowOrigin } : {}),
     ...(opts.adminAllowOrigin ? { adminAllowOrigins: opts.adminAllowOrigin } : {}),
@@ -75,6 +78,9 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
   dashboard?.ready({ ingressUrl: runtime.ingressUrl, adminUrl: runtime.adminUrl, services: runtime.services });
   const names = runtime.services.map((s) => `${s.name} (${s.handlers.map((h) => h.name).join(", ")})`);
   log(`services: ${names.join("; ")}`);
+  if (opts.host !== undefined && !isLoopbackHostname(opts.host.includes(":") ? `[${opts.host}]` : opts.host)) {
+    log(`warning: listening on ${opts.host}: whoever can reach this machine on it can call your handlers and the admin API (change state, kill invocations, run SQL)`);
+  }
   log(`ingress: ${runtime.ingressUrl}`);
   log(`admin:   ${runtime.adminUrl}`);
   log(`ready: try  curl -X POST ${runtime.ingressUrl}/${exampleTarget(runtime.services)} -H 'content-type: application/json' -d '{}'`);
