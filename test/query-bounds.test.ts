@@ -23,7 +23,8 @@ restate.serve({ services: [greeter] });
 `,
 };
 
-const TIMEOUT_S = 2;
+// Query processes run niced: on a loaded machine a big (legitimate) allocation takes a while.
+const TIMEOUT_S = 5;
 const RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
 
 let up: UpProcess;
@@ -114,15 +115,21 @@ describe("no query waits without bound, and the runtime's work goes on", () => {
   });
 
   it("when every query process is busy and the queue is full, the answer is 503 with Retry-After", async () => {
-    // 2 run, 4 wait: the 7th is turned away at once.
-    const runaways = Array.from({ length: 6 }, () => query(RUNAWAY));
+    // 2 run away, 4 wait behind them: the 7th is turned away at once.
+    const runaways = [query(RUNAWAY), query(RUNAWAY)];
     await sleep(300);
+    const waiting = Array.from({ length: 4 }, (_, i) => query(`SELECT ${i} AS i`));
+    await sleep(100);
     const { value: busy, ms } = await timed(() => query("SELECT 1"));
     expect(busy.status).toBe(503);
-    expect(Number(busy.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    const retryAfter = Number(busy.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(TIMEOUT_S);
     expect(busy.json.message).toContain("busy");
     expect(ms).toBeLessThan(1000);
+    // The waiting ones run as soon as the runaways are stopped.
     for (const r of await Promise.all(runaways)) expect(r.status).toBe(400);
+    expect((await Promise.all(waiting)).map((r) => r.json.rows)).toEqual([[{ i: 0 }], [{ i: 1 }], [{ i: 2 }], [{ i: 3 }]]);
   });
 
   it("ingress calls (with journal commits) keep their latency while two runaway queries run", async () => {
@@ -146,7 +153,7 @@ describe("no query waits without bound, and the runtime's work goes on", () => {
         `during two runaway queries median ${median(during).toFixed(1)} ms, max ${during.at(-1)!.toFixed(1)} ms (${during.length} calls)`,
     );
     expect(during.length).toBeGreaterThanOrEqual(5);
-    expect(median(during)).toBeLessThan(250);
-    expect(during.at(-1)!).toBeLessThan(1500);
+    expect(median(during)).toBeLessThan(300);
+    expect(during.at(-1)!).toBeLessThan(2000);
   });
 });
