@@ -12,6 +12,8 @@ import { services } from "./commands/services.js";
 import { sql } from "./commands/sql.js";
 import { inspect } from "./commands/inspect.js";
 
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
 const program = new Command();
 program
   .name("restate-dev")
@@ -49,8 +51,13 @@ program
   .option("--entry <file>", "entry file binding the services (default: src/index.ts)")
   .option("--ingress-port <port>", "ingress port", "8080")
   .option("--admin-port <port>", "admin API port", "9070")
+  .option("--host <address>", "the address both ports listen on; anything but loopback exposes them to your network", "127.0.0.1")
   .option("--max-body-size <size>", "largest request body the ingress accepts (413 above it), e.g. 512kb", "10mb")
   .option("--no-watch", "do not rebuild and reload when sources change")
+  .option("--allow-origin <origin>", "let web pages on this origin call the ingress (besides loopback ones); repeatable; '*' for any", collect)
+  .option("--admin-allow-origin <origin>", "let web pages on this origin call the admin API (besides loopback ones); repeatable", collect)
+  .option("--allow-host <host>", "accept requests addressed to this host name on both ports (besides localhost and loopback addresses); repeatable", collect)
+  .option("--query-timeout <duration>", "how long a POST /query (restate-dev sql) statement may run, e.g. 30s", "10s")
   .addHelpText(
     "after",
     `
@@ -58,9 +65,14 @@ Examples:
   restate-dev up                       serve the project in this directory
   restate-dev up templates/shop        serve the bundled shop example
   restate-dev up --ingress-port 18080 --admin-port 19070
+  restate-dev up --allow-origin https://app.example.com   a web app not on localhost calls the ingress
 
 State lives in <dir>/.restate-dev/ (SQLite). Stop with Ctrl-C; unfinished
-invocations resume at the next 'up', also after a crash or kill -9.`,
+invocations resume at the next 'up', also after a crash or kill -9.
+
+Web pages: both ports refuse requests from pages on other sites (Origin,
+Sec-Fetch-Site) and requests addressed to other host names (DNS rebinding).
+Pages on http://localhost:<port> may call the ingress and the admin API.`,
   )
   .action(async (dir: string, opts) => {
     await up(dir, opts);
@@ -122,7 +134,6 @@ Exit codes: 0 success, 1 the invocation failed, 2 usage or connection error.`,
 
 const ADMIN_URL_HELP = "admin API URL (default: the project's runtime, $RESTATE_ADMIN_URL, or http://127.0.0.1:9070)";
 const OFFLINE_NOTE = "Without a running runtime it reads the project's .restate-dev/runtime.db, read-only.";
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 const invocations = program
   .command("invocations")
@@ -390,7 +401,9 @@ Examples:
   restate-dev sql "SELECT service_name, service_key, key, value_utf8 FROM state" --json
 
 Tables: sys_invocation, sys_journal, sys_journal_events, state, sys_inbox, sys_keyed_service_status,
-sys_idempotency, sys_promise, sys_service. ${OFFLINE_NOTE}`,
+sys_idempotency, sys_promise, sys_service. ${OFFLINE_NOTE}
+Only statements that read run (SELECT, WITH, VALUES, EXPLAIN, schema PRAGMAs). Each stops
+after the time limit ('up --query-timeout', 10 s by default) or 32 MB of result.`,
   )
   .action(async (query: string, opts) => {
     process.exitCode = await sql(query, opts);

@@ -12,8 +12,10 @@ import { openDatabase } from "./storage/db.js";
 import { Engine, type ReloadFinding } from "./engine/engine.js";
 import { WorkerPool } from "./workers/pool.js";
 import { serveHttp } from "./ingress/http.js";
+import { checkGuardPolicy, guard, isLoopbackHostname, type GuardPolicy } from "./ingress/guard.js";
 import { ingressError, ingressRoutes } from "./ingress/routes.js";
 import { adminApi } from "./admin/routes.js";
+import { adminError } from "./admin/shape.js";
 import { acquireLock } from "./lock.js";
 import { UserError } from "./errors.js";
 import { storageError } from "./storage/storage_errors.js";
@@ -34,6 +36,14 @@ export interface RuntimeOptions {
   output?: (line: string, stream: "stdout" | "stderr") => void;
   /** Rebuild and reload on source changes (default true). */
   watch?: boolean;
+  /** Host names both ports accept besides loopback ones (`--allow-host`). */
+  allowHosts?: string[];
+  /** Web origins the ingress accepts besides loopback ones (`--allow-origin`; `*` for any). */
+  allowOrigins?: string[];
+  /** Web origins the admin API accepts besides loopback ones (`--admin-allow-origin`). */
+  adminAllowOrigins?: string[];
+  /** How long a `POST /query` statement may run; default 10 s. */
+  queryTimeoutMs?: number;
 }
 
 export interface Runtime {
@@ -56,6 +66,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const output = opts.output ?? ((l: string, s: "stdout" | "stderr") => (s === "stdout" ? process.stdout : process.stderr).write(l + "\n"));
   const host = opts.host ?? "127.0.0.1";
   const dataDir = join(projectDir, DATA_DIR);
+  const guards = portGuards(opts, host);
 
   const releasers: Array<() => void | Promise<void>> = [];
   // Once, whoever asks first (a stop, or a failed write): later calls share it.
@@ -135,11 +146,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     const maxBodyBytes = opts.maxBodyBytes ?? 10 * 1024 * 1024;
     const tooLarge = (limit: number) => ingressError(413, `the request body is larger than the limit of ${limit} bytes`, "ingress");
-    const ingress = await listen(ingressRoutes(engine), host, opts.ingressPort ?? 8080, maxBodyBytes, tooLarge, "ingress", "--ingress-port");
+    const ingress = await listen(guard(ingressRoutes(engine), guards.ingress), host, opts.ingressPort ?? 8080, maxBodyBytes, tooLarge, "ingress", "--ingress-port");
     releasers.push(() => closeServer(ingress));
-    const adminHandlers = adminApi(engine, { dbFile: join(dataDir, "runtime.db") });
+    const adminHandlers = adminApi(engine, {
+      dbFile: join(dataDir, "runtime.db"),
+      ...(opts.queryTimeoutMs !== undefined ? { queryTimeoutMs: opts.queryTimeoutMs } : {}),
+      queryTimeoutSetting: "restate-dev up --query-timeout",
+    });
     releasers.push(() => adminHandlers.close());
-    const admin = await listen(adminHandlers.handler, host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
+    const admin = await listen(guard(adminHandlers.handler, guards.admin), host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
     releasers.push(() => closeServer(admin));
 
     const ingressUrl = `http://${host}:${port(ingress)}`;
@@ -152,6 +167,34 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await release().catch(() => undefined);
     throw storageError(e, dataDir) ?? e;
   }
+}
+
+/**
+ * Both ports refuse web pages that are not on loopback origins and requests
+ * addressed to other host names (DNS rebinding); see ingress/guard.ts. Checked
+ * before anything starts, so a bad flag fails at once. The address the ports
+ * are bound to is allowed too, so the URLs in runtime.json work (an address,
+ * unlike a name, cannot be rebound).
+ */
+function portGuards(opts: RuntimeOptions, host: string): { ingress: GuardPolicy; admin: GuardPolicy } {
+  const bound = host.includes(":") ? `[${host}]` : host;
+  const allowHosts = [...(opts.allowHosts ?? []), ...(isLoopbackHostname(bound) ? [] : [bound])];
+  const ingress: GuardPolicy = {
+    allowHosts,
+    allowOrigins: opts.allowOrigins ?? [],
+    originFlag: "--allow-origin",
+    error: (status, message) => ingressError(status, message, "ingress"),
+  };
+  const admin: GuardPolicy = {
+    allowHosts,
+    allowOrigins: opts.adminAllowOrigins ?? [],
+    originFlag: "--admin-allow-origin",
+    jsonBodiesOnly: true,
+    error: adminError,
+  };
+  checkGuardPolicy(ingress);
+  checkGuardPolicy(admin);
+  return { ingress, admin };
 }
 
 /**

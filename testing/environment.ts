@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Engine } from "../runtime/engine/engine.js";
 import { serveHttp } from "../runtime/ingress/http.js";
+import { guard } from "../runtime/ingress/guard.js";
 import { parseDelay } from "../runtime/ingress/duration.js";
 import { ingressError, ingressRoutes } from "../runtime/ingress/routes.js";
 import { openDatabase, type Db } from "../runtime/storage/db.js";
@@ -157,7 +158,9 @@ export class RestateTestEnvironment {
 
       const maxBodyBytes = 10 * 1024 * 1024;
       const tooLarge = (limit: number) => ingressError(413, `the request body is larger than the limit of ${limit} bytes`, "ingress");
-      const server = await serveHttp(ingressRoutes(engine), { host: "127.0.0.1", port: 0, maxBodyBytes, tooLarge });
+      // The same checks as `up`'s ingress: loopback Host and origins only.
+      const handler = guard(ingressRoutes(engine), { originFlag: "--allow-origin", error: (status, message) => ingressError(status, message, "ingress") });
+      const server = await serveHttp(handler, { host: "127.0.0.1", port: 0, maxBodyBytes, tooLarge });
       releasers.push(() => {
         server.close();
         server.closeAllConnections();

@@ -11,7 +11,8 @@ const TABLES_HINT =
 export async function sql(query: string, opts: { adminUrl?: string; json?: boolean }): Promise<number> {
   const text = readQuery(query);
   return withAdmin({ access: "read", ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}) }, async (admin) => {
-    const res = check(await admin.send("POST", "/query", { query: text }), TABLES_HINT);
+    const answer = await admin.send("POST", "/query", { query: text });
+    const res = check(answer, answer.status === 503 ? "other queries are running; run it again in a few seconds" : TABLES_HINT);
     const { rows, columns } = res.json as { rows: Array<Record<string, unknown>>; columns?: string[] };
     if (opts.json) {
       printJson(rows);

@@ -1,6 +1,8 @@
 /** `restate-dev up [dir]`: bundle the project and serve it until Ctrl-C. */
 import { startRuntime } from "../../runtime/runtime.js";
 import { UserError } from "../../runtime/errors.js";
+import { parseDelay } from "../../runtime/ingress/duration.js";
+import { isLoopbackHostname } from "../../runtime/ingress/guard.js";
 
 export interface UpOptions {
   dir?: string;
@@ -10,6 +12,12 @@ export interface UpOptions {
   maxBodySize?: string;
   /** commander sets false for --no-watch. */
   watch?: boolean;
+  host?: string;
+  /** Repeatable flags, collected into arrays. */
+  allowHost?: string[];
+  allowOrigin?: string[];
+  adminAllowOrigin?: string[];
+  queryTimeout?: string;
 }
 
 export function parsePort(v: string | undefined, flag: string): number | undefined {
@@ -28,11 +36,19 @@ export function parseSize(v: string | undefined, flag: string): number | undefin
   return Number(m[1]) * unit;
 }
 
+export function parseTimeout(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = parseDelay(v);
+  if (ms === undefined || ms <= 0) throw new UserError("BAD_DURATION", `${flag} must be a duration like 10s, 1m or 500ms, got '${v}'`, `for example ${flag} 30s`);
+  return ms;
+}
+
 export async function up(dirArg: string | undefined, opts: UpOptions): Promise<void> {
   const projectDir = opts.dir ?? dirArg ?? ".";
   const ingressPort = parsePort(opts.ingressPort, "--ingress-port");
   const adminPort = parsePort(opts.adminPort, "--admin-port");
   const maxBodyBytes = parseSize(opts.maxBodySize, "--max-body-size");
+  const queryTimeoutMs = parseTimeout(opts.queryTimeout, "--query-timeout");
   // A live dashboard on a terminal; plain lines when piped (or NO_DASHBOARD is set).
   // ink is loaded only for the dashboard: piped output stays light.
   const dashboard =
@@ -46,6 +62,11 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
     ...(ingressPort !== undefined ? { ingressPort } : {}),
     ...(adminPort !== undefined ? { adminPort } : {}),
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
+    ...(queryTimeoutMs !== undefined ? { queryTimeoutMs } : {}),
+    ...(opts.host !== undefined ? { host: opts.host } : {}),
+    ...(opts.allowHost ? { allowHosts: opts.allowHost } : {}),
+    ...(opts.allowOrigin ? { allowOrigins: opts.allowOrigin } : {}),
+    ...(opts.adminAllowOrigin ? { adminAllowOrigins: opts.adminAllowOrigin } : {}),
     watch: opts.watch ?? true,
     log,
     ...(dashboard ? { output: (line: string) => dashboard.log(line) } : {}),
@@ -57,6 +78,9 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
   dashboard?.ready({ ingressUrl: runtime.ingressUrl, adminUrl: runtime.adminUrl, services: runtime.services });
   const names = runtime.services.map((s) => `${s.name} (${s.handlers.map((h) => h.name).join(", ")})`);
   log(`services: ${names.join("; ")}`);
+  if (opts.host !== undefined && !isLoopbackHostname(opts.host.includes(":") ? `[${opts.host}]` : opts.host)) {
+    log(`warning: listening on ${opts.host}: whoever can reach this machine on it can call your handlers and the admin API (change state, kill invocations, run SQL)`);
+  }
   log(`ingress: ${runtime.ingressUrl}`);
   log(`admin:   ${runtime.adminUrl}`);
   log(`ready: try  curl -X POST ${runtime.ingressUrl}/${exampleTarget(runtime.services)} -H 'content-type: application/json' -d '{}'`);

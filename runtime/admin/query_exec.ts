@@ -5,10 +5,18 @@
  * are true/false. restate-dev adds `columns` (every column name, in order), so
  * a client can print a table even when a column is NULL in every row.
  *
- * Used by the query worker thread, and in-process when no worker file exists.
+ * The connection is read-only twice over (opened read-only, and
+ * `PRAGMA query_only`), statements are screened before they are prepared
+ * (query_statement.ts) and must be read-only once prepared (`stmt.readonly`
+ * also catches `INSERT … RETURNING` and writes to TEMP tables, which a
+ * read-only connection would allow). The result is counted as rows are
+ * produced and refused as soon as it passes `maxResultBytes`.
+ *
+ * Used by the query worker processes, and in-process when no worker file exists.
  */
 import type { Database, Statement } from "better-sqlite3";
 import { INTROSPECTION_VIEWS, STATE_TEMP_VIEW_SQL } from "../storage/views.js";
+import { statementRefusal } from "./query_statement.js";
 
 export interface QueryOutcome {
   status: number;
@@ -28,8 +36,14 @@ const BOOLEAN_COLUMNS = new Set(["completed", "public"]);
 
 const TABLES = [...INTROSPECTION_VIEWS, "state", "sys_service"];
 
+/** Printed on stderr by a query process that passed its memory limit, before it ends itself. */
+export const MEMORY_MARKER = "restate-dev query memory limit";
+
+/** Default limit on a result, as its JSON would be. */
+export const DEFAULT_MAX_RESULT_BYTES = 32 * 1024 * 1024;
+
 const READ_ONLY =
-  "POST /query only runs statements that read (SELECT, WITH … SELECT, EXPLAIN, PRAGMA table_info(…)); the database is read-only here. " +
+  "POST /query only runs statements that read (SELECT, WITH … SELECT, VALUES, EXPLAIN, PRAGMA table_info(…) and the other schema PRAGMAs); the database is read-only here. " +
   "Change invocations and state with the admin API instead: PATCH /invocations/{id}/cancel|kill|pause|resume|purge, POST /services/{service}/state";
 
 const lastServices = new WeakMap<Database, string>();
@@ -38,34 +52,53 @@ const lastServices = new WeakMap<Database, string>();
 export function prepareQueryConnection(db: Database): void {
   db.exec(STATE_TEMP_VIEW_SQL);
   db.exec("CREATE TEMP TABLE sys_service (name TEXT PRIMARY KEY, ty TEXT NOT NULL, public INTEGER NOT NULL)");
+  db.pragma("query_only = ON");
 }
 
-export function executeQuery(db: Database, sql: string, services: ServiceRow[]): QueryOutcome {
+export function executeQuery(db: Database, sql: string, services: ServiceRow[], maxResultBytes = DEFAULT_MAX_RESULT_BYTES): QueryOutcome {
+  const refusal = statementRefusal(sql);
+  if (refusal !== undefined) return failure(400, `${refusal}. ${READ_ONLY}`);
   let stmt: Statement;
   try {
     stmt = db.prepare(quoteIndex(sql));
   } catch (e) {
     return failure(400, explain(e));
   }
-  if (!stmt.reader || /^\s*pragma\b[^;]*=/i.test(withoutComments(sql))) {
-    return failure(400, READ_ONLY);
-  }
+  if (!stmt.reader || !stmt.readonly) return failure(400, READ_ONLY);
   syncServices(db, services);
   try {
     const columns = stmt.columns().map((c) => c.name);
-    const raw = stmt.raw(true).all() as unknown[][];
-    const rows = raw.map((values) => {
+    const rows: Array<Record<string, unknown>> = [];
+    let size = 0;
+    for (const values of stmt.raw(true).iterate() as IterableIterator<unknown[]>) {
       const row: Record<string, unknown> = {};
-      values.forEach((v, i) => {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        // Counted before a blob becomes hex, so an oversized one is never doubled.
+        size += columns[i]!.length + 4 + jsonSize(v);
+        if (size > maxResultBytes) return failure(400, tooLarge(maxResultBytes, rows.length));
         const shown = show(columns[i]!, v);
         if (shown !== undefined) row[columns[i]!] = shown;
-      });
-      return row;
-    });
+      }
+      rows.push(row);
+    }
     return { status: 200, body: JSON.stringify({ rows, columns }) };
   } catch (e) {
     return failure(400, explain(e));
   }
+}
+
+export function tooLarge(limit: number, rowsSoFar?: number): string {
+  const after = rowsSoFar === undefined ? "" : ` (it passed the limit after ${rowsSoFar} row${rowsSoFar === 1 ? "" : "s"})`;
+  return `the query's result is larger than ${Math.round(limit / 1024 / 1024)} MB and was stopped${after}; select fewer rows or columns (LIMIT, WHERE), or length(…) and substr(…) of large values`;
+}
+
+/** About how many bytes a value takes in the JSON answer. */
+function jsonSize(v: unknown): number {
+  if (v === null || v === undefined) return 0;
+  if (v instanceof Uint8Array) return 2 * v.byteLength + 2;
+  if (typeof v === "string") return v.length + 2;
+  return 24;
 }
 
 /**
@@ -80,10 +113,6 @@ export function quoteIndex(sql: string): string {
   );
 }
 
-function withoutComments(sql: string): string {
-  return sql.replace(/--[^\n]*|\/\*[\s\S]*?(?:\*\/|$)/g, " ");
-}
-
 function show(column: string, v: unknown): unknown {
   if (v === null || v === undefined) return undefined;
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex");
@@ -95,11 +124,17 @@ function show(column: string, v: unknown): unknown {
 function syncServices(db: Database, services: ServiceRow[]): void {
   const key = JSON.stringify(services);
   if (lastServices.get(db) === key) return;
-  db.transaction(() => {
-    db.prepare("DELETE FROM temp.sys_service").run();
-    const insert = db.prepare("INSERT INTO temp.sys_service (name, ty, public) VALUES (@name, @ty, @public)");
-    for (const s of services) insert.run(s);
-  })();
+  // The connection is query_only for user statements; this is the one write it makes.
+  db.pragma("query_only = OFF");
+  try {
+    db.transaction(() => {
+      db.prepare("DELETE FROM temp.sys_service").run();
+      const insert = db.prepare("INSERT INTO temp.sys_service (name, ty, public) VALUES (@name, @ty, @public)");
+      for (const s of services) insert.run(s);
+    })();
+  } finally {
+    db.pragma("query_only = ON");
+  }
   lastServices.set(db, key);
 }
 

@@ -16,8 +16,10 @@ import { adminError, segmentHandler } from "./shape.js";
 export interface AdminApiOptions {
   /** The runtime's SQLite file; the admin API reads it on its own read-only connections. */
   dbFile: string;
-  /** How long a `POST /query` may run; default 30 s. */
+  /** How long a `POST /query` may run; default 10 s. */
   queryTimeoutMs?: number;
+  /** Where that limit is set, named in the timeout error. */
+  queryTimeoutSetting?: string;
 }
 
 export interface AdminApi {
@@ -43,7 +45,12 @@ const ROUTES = [
 
 export function adminApi(engine: Engine, opts: AdminApiOptions): AdminApi {
   const reads = new AdminReads(opts.dbFile);
-  const query = new QueryRunner({ dbFile: opts.dbFile, services: () => engine.listServices(), ...(opts.queryTimeoutMs ? { timeoutMs: opts.queryTimeoutMs } : {}) });
+  const query = new QueryRunner({
+    dbFile: opts.dbFile,
+    services: () => engine.listServices(),
+    ...(opts.queryTimeoutMs ? { timeoutMs: opts.queryTimeoutMs } : {}),
+    ...(opts.queryTimeoutSetting ? { timeoutSetting: opts.queryTimeoutSetting } : {}),
+  });
   const handler = segmentHandler((req, s) => dispatch(engine, reads, query, req, s), notFound);
 
   return {
