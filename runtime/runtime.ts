@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, writeFileSync, existsSync, statSync } from "node:fs"
 import { join, relative, resolve } from "node:path";
 import type { Server } from "node:http";
 import { Builder, findEntry } from "./build/bundle.js";
-import { SourceWatcher } from "./build/watch.js";
+import { SourceWatcher, sourcesOfChange } from "./build/watch.js";
 import type { WorkerLink } from "./workers/link.js";
 import { openDatabase } from "./storage/db.js";
 import { Engine, type ReloadFinding } from "./engine/engine.js";
@@ -175,7 +175,9 @@ function reloader(ctx: {
       log(`build failed after a change to ${files.join(", ")}; the last good build keeps serving:\n${(e as Error).message}`);
       return;
     }
+    const before = inputs;
     inputs = new Set(built.inputs);
+    const changed = sourcesOfChange(files, ctx.projectDir, [before, inputs], CONFIG_FILES);
     const loaded = await pool.load(built.outfile);
     if (!loaded.ok) {
       builder.discard(built.outfile);
@@ -192,7 +194,7 @@ function reloader(ctx: {
       builder.discard(bundles.get(old.id) ?? previousBundle);
       bundles.delete(old.id);
     });
-    log(`reloaded after a change to ${files.join(", ")} (build ${Math.round(built.millis)} ms)`);
+    log(`reloaded after a change to ${changed.join(", ")} (build ${Math.round(built.millis)} ms)`);
     for (const line of describeFindings(findings)) log(line);
   };
   return async (files: string[]) => {

@@ -51,10 +51,14 @@ const sdkAlias: Plugin = {
   },
 };
 
-function options(entry: string): BuildOptions & { write: false } {
+function options(entry: string, projectDir: string, outdir: string): BuildOptions & { write: false } {
   return {
     entryPoints: [entry],
-    outfile: "bundle.mjs",
+    // Paths in the metafile are relative to absWorkingDir (not the process's cwd), and
+    // the source map's sources relative to the outfile's folder, which is where the
+    // numbered bundles are written: stack traces then name the real source files.
+    absWorkingDir: projectDir,
+    outfile: join(outdir, "bundle.mjs"),
     write: false,
     bundle: true,
     platform: "node",
@@ -102,7 +106,7 @@ export class Builder {
     const started = performance.now();
     let result;
     try {
-      this.ctx ??= await context(options(this.entry));
+      this.ctx ??= await context(options(this.entry, this.projectDir, this.outdir));
       result = await this.ctx.rebuild();
     } catch (e) {
       throw errorsOf(e) ?? e;
