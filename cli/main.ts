@@ -1,5 +1,6 @@
 /** The restate-dev command line. Declarations here; each command's body lives in commands/. */
 import { Command } from "commander";
+import { VERSION } from "../runtime/version.js";
 import { up } from "./commands/up.js";
 import { buildCommand } from "./commands/build.js";
 import { invoke, listTargets } from "./commands/invoke.js";
@@ -12,10 +13,13 @@ import { services } from "./commands/services.js";
 import { sql } from "./commands/sql.js";
 import { inspect } from "./commands/inspect.js";
 
+const DIR_HELP = "the project whose runtime (or database) to use (default: the nearest folder up from here with .restate-dev/ or package.json)";
+
 const program = new Command();
 program
   .name("restate-dev")
   .description("Durable execution on your laptop: a Restate-compatible runtime on SQLite, no Docker.")
+  .version(VERSION, "-V, --version", "print restate-dev's version")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
@@ -103,6 +107,7 @@ program
   .option("--header <k=v...>", "request header(s) passed to the handler")
   .option("--ingress-url <url>", "ingress URL (default: the project's runtime, $RESTATE_INGRESS_URL, or http://127.0.0.1:8080)")
   .option("--admin-url <url>", "admin API URL, to list handlers (default: the project's runtime, $RESTATE_ADMIN_URL, or http://127.0.0.1:9070)")
+  .option("--dir <project>", DIR_HELP)
   .option("--json", "print status, invocation id and body as one JSON line")
   .addHelpText(
     "after",
@@ -120,8 +125,10 @@ Exit codes: 0 success, 1 the invocation failed, 2 usage or connection error.`,
 
 // ---- inspection and operation commands (bodies in commands/invocations, journal, state, services, sql)
 
-const ADMIN_URL_HELP = "admin API URL (default: the project's runtime, $RESTATE_ADMIN_URL, or http://127.0.0.1:9070)";
-const OFFLINE_NOTE = "Without a running runtime it reads the project's .restate-dev/runtime.db, read-only.";
+const ADMIN_URL_HELP = "admin API URL, used as given (default: the project's runtime, $RESTATE_ADMIN_URL, or http://127.0.0.1:9070)";
+const OFFLINE_NOTE = `Without a running runtime of the project it reads the project's .restate-dev/runtime.db, read-only.
+The runtime that answers must be the project's (the one 'restate-dev up' started there): another
+project's is named, never used silently, and never changed. --admin-url is used as given.`;
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 const invocations = program
@@ -148,6 +155,7 @@ invocations
   .option("--limit <n>", "at most this many", "50")
   .option("--json", "print the invocations as a JSON array")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -169,6 +177,7 @@ invocations
   .argument("<id>", "invocation id (inv_1…)")
   .option("--json", "print what the admin API says, as JSON")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -199,7 +208,8 @@ for (const action of Object.keys(ACTION_HELP) as Action[]) {
     .option("-y, --yes", "do not ask for confirmation (needed when stdin is not a terminal)")
     .option("--limit <n>", "at most this many invocations of a target prefix", "500")
     .option("--json", "print the outcome per invocation as JSON")
-    .option("--admin-url <url>", ADMIN_URL_HELP);
+    .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP);
   if (h.alias) cmd.alias(h.alias);
   if (action === "cancel") cmd.option("--kill", "kill instead of cancelling (same as 'invocations kill')");
   cmd
@@ -231,6 +241,7 @@ invocations
   .option("-y, --yes", "with --kill: do not ask for confirmation")
   .option("--json", "print {new_invocation_id} as JSON")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -254,6 +265,7 @@ program
   .option("--json", "print the journal as JSON (with --watch: one JSON line per change)")
   .option("-w, --watch", "print it again whenever it changes, until the invocation completes (or Ctrl-C)")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -288,6 +300,7 @@ state
   .argument("<key>", "the key")
   .option("--json", "print the state as one JSON object (name → value)")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -309,6 +322,7 @@ state
   .argument("<name>", "the state name")
   .argument("<json>", "the value as JSON, @file.json, or @- for stdin")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -327,6 +341,7 @@ state
   .argument("<object>", "virtual object or workflow name")
   .argument("<key>", "the key")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -348,6 +363,7 @@ state
   .argument("[name]", "the state name; without it, all state of the key")
   .option("-y, --yes", "do not ask for confirmation (needed when stdin is not a terminal)")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -364,6 +380,7 @@ program
   .description("the registered services: handlers, types and options")
   .option("--json", "print the services as the admin API shows them")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -381,6 +398,7 @@ program
   .argument("<query>", "the query; @file.sql or - (stdin) to read it")
   .option("--json", "print the rows as a JSON array")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -401,6 +419,7 @@ program
   .description("a live, keyboard-driven terminal UI: invocations, journals, failures, call trees, state; cancel, kill, restart, invoke")
   .argument("[id]", "open this invocation's journal first (inv_1…)")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .option("--ingress-url <url>", "ingress URL, to invoke handlers (default: the project's runtime, $RESTATE_INGRESS_URL, or http://127.0.0.1:8080)")
   .option("--interval <ms>", "how often to refresh, in milliseconds", "500")
   .addHelpText(

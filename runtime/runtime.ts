@@ -15,6 +15,7 @@ import { serveHttp } from "./ingress/http.js";
 import { ingressError, ingressRoutes } from "./ingress/routes.js";
 import { adminApi } from "./admin/routes.js";
 import { acquireLock } from "./lock.js";
+import { adminWithIdentity, identityJson, ingressWithIdentity, newIdentity, type RuntimeIdentity } from "./identity.js";
 import { UserError } from "./errors.js";
 import type { ServiceManifest } from "../sdk/worker/protocol.js";
 
@@ -39,6 +40,7 @@ export interface Runtime {
   ingressUrl: string;
   adminUrl: string;
   dataDir: string;
+  identity: RuntimeIdentity;
   engine: Engine;
   services: ServiceManifest[];
   stop(): Promise<void>;
@@ -120,19 +122,23 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     const maxBodyBytes = opts.maxBodyBytes ?? 10 * 1024 * 1024;
     const tooLarge = (limit: number) => ingressError(413, `the request body is larger than the limit of ${limit} bytes`, "ingress");
-    const ingress = await listen(ingressRoutes(engine), host, opts.ingressPort ?? 8080, maxBodyBytes, tooLarge, "ingress", "--ingress-port");
+    const identity = newIdentity(projectDir);
+    const ingress = await listen(ingressWithIdentity(ingressRoutes(engine), identity), host, opts.ingressPort ?? 8080, maxBodyBytes, tooLarge, "ingress", "--ingress-port");
     releasers.push(() => closeServer(ingress));
     const adminHandlers = adminApi(engine, { dbFile: join(dataDir, "runtime.db") });
     releasers.push(() => adminHandlers.close());
-    const admin = await listen(adminHandlers.handler, host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
+    const admin = await listen(adminWithIdentity(adminHandlers.handler, identity), host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
     releasers.push(() => closeServer(admin));
 
     const ingressUrl = `http://${host}:${port(ingress)}`;
     const adminUrl = `http://${host}:${port(admin)}`;
+    identity.ingressUrl = ingressUrl;
+    identity.adminUrl = adminUrl;
     const info = join(dataDir, "runtime.json");
-    writeFileSync(info, JSON.stringify({ pid: process.pid, ingressUrl, adminUrl }, null, 2));
+    // camelCase urls and pid as before (scripts and the test helpers read them), plus the identity.
+    writeFileSync(info, JSON.stringify({ pid: process.pid, ingressUrl, adminUrl, ...identityJson(identity) }, null, 2));
     releasers.push(() => rmSync(info, { force: true }));
-    return { ingressUrl, adminUrl, dataDir, engine, services, stop: release };
+    return { ingressUrl, adminUrl, dataDir, identity, engine, services, stop: release };
   } catch (e) {
     await release();
     throw e;

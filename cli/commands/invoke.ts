@@ -1,6 +1,7 @@
 /** `restate-dev invoke <target> [json]`: call a handler through the ingress and print the result. */
 import { readFileSync } from "node:fs";
-import { findRuntime } from "../connect.js";
+import { projectIngress } from "../connect.js";
+import { adminTarget, check, withAdmin } from "../admin_client.js";
 import { UserError } from "../../runtime/errors.js";
 import { EXIT_FAILED } from "../errors.js";
 
@@ -11,19 +12,18 @@ export interface InvokeOptions {
   idempotencyKey?: string;
   header?: string[];
   ingressUrl?: string;
+  /** The project directory (default: found from the current one). */
+  dir?: string;
   json?: boolean;
 }
 
 /** `restate-dev invoke` with no target: the handlers one can call, one per line (shell completion friendly). */
-export async function listTargets(opts: { adminUrl?: string }): Promise<number> {
-  const { adminUrl } = findRuntime({ ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}) });
-  let services: Array<{ name: string; ty: string; handlers: Array<{ name: string; public?: boolean }> }>;
-  try {
-    const res = await fetch(`${adminUrl}/services`);
-    services = ((await res.json()) as { services: typeof services }).services;
-  } catch (e) {
-    throw new UserError("NOT_RUNNING", `cannot reach the admin API at ${adminUrl} (${(e as Error).message})`, "start the runtime with 'restate-dev up' in this project, or pass --admin-url");
-  }
+export async function listTargets(opts: { adminUrl?: string; dir?: string }): Promise<number> {
+  type Services = Array<{ name: string; ty: string; handlers: Array<{ name: string; public?: boolean }> }>;
+  const services = await withAdmin(
+    { access: "live-read", why: "the handlers come from the code the runtime has loaded", ...adminTarget(opts) },
+    async (admin) => (check(await admin.send("GET", "/services"), "is the runtime up?").json as { services: Services }).services,
+  );
   for (const s of services) {
     for (const h of s.handlers) {
       if (h.public === false) continue;
@@ -43,7 +43,7 @@ export async function invoke(target: string, input: string | undefined, opts: In
     parts.splice(1, 0, opts.key);
   }
   const body = readInput(input);
-  const { ingressUrl } = findRuntime({ ...(opts.ingressUrl !== undefined ? { ingressUrl: opts.ingressUrl } : {}) });
+  const ingressUrl = await projectIngress({ ...(opts.ingressUrl !== undefined ? { ingressUrl: opts.ingressUrl } : {}), ...(opts.dir !== undefined ? { dir: opts.dir } : {}) });
   const path = parts.map((p, i) => (i === 1 && parts.length === 3 ? encodeURIComponent(p) : p)).join("/");
   const url = new URL(`${ingressUrl}/${path}${opts.send ? "/send" : ""}`);
   if (opts.delay) url.searchParams.set("delay", opts.delay);

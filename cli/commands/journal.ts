@@ -3,7 +3,7 @@
  * type, name, timing, payload, result); `--watch` re-prints it as it grows.
  * Also exports the entry rendering `invocations describe` uses for its summary.
  */
-import { check, withAdmin, seg, type AdminClient } from "../admin_client.js";
+import { check, adminTarget, withAdmin, seg, type AdminClient } from "../admin_client.js";
 import { duration, note, pretty, preview, printJson, statusText, stdoutStyle, type Style } from "../format.js";
 import { UserError } from "../../runtime/errors.js";
 import { EXIT_FAILED } from "../errors.js";
@@ -13,6 +13,8 @@ export type { EntryView, ResultView };
 
 export interface JournalOptions {
   adminUrl?: string;
+  /** The project directory (default: found from the current one). */
+  dir?: string;
   json?: boolean;
   watch?: boolean;
 }
@@ -23,7 +25,7 @@ export async function journal(id: string, opts: JournalOptions): Promise<number>
   if (!isInvocationId(id)) {
     throw new UserError("BAD_ID", `'${id}' is not an invocation id`, "ids look like inv_1…; 'restate-dev invocations list' shows them");
   }
-  return withAdmin({ access: "read", ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}) }, async (admin) => {
+  return withAdmin({ access: "read", ...adminTarget(opts) }, async (admin) => {
     const style = stdoutStyle();
     let inv = await fetchInvocation(admin, id);
     print(inv, opts, style, false);
