@@ -50,7 +50,7 @@ program
   .description("bundle the project, start the durable runtime and serve Restate's HTTP ingress")
   .argument("[dir]", "project directory", ".")
   .option("--dir <dir>", "project directory (same as the argument)")
-  .option("--entry <file>", "entry file binding the services (default: src/index.ts)")
+  .option("--entry <file>", "entry file binding the services (default: src/index.ts, src/app.ts, …, or package.json \"main\" mapped to its source)")
   .option("--ingress-port <port>", "ingress port", "8080")
   .option("--admin-port <port>", "admin API port", "9070")
   .option("--max-body-size <size>", "largest request body the ingress accepts (413 above it), e.g. 512kb", "10mb")
@@ -76,7 +76,7 @@ program
   .argument("[dir]", "project directory", ".")
   .option("--target <target>", "what to build for; only 'restate' (a Restate server) for now")
   .option("--out <dir>", "output directory, relative to the project", "dist")
-  .option("--entry <file>", "entry file binding the services (default: src/index.ts)")
+  .option("--entry <file>", "entry file binding the services (default: src/index.ts, src/app.ts, …, or package.json \"main\" mapped to its source)")
   .addHelpText(
     "after",
     `

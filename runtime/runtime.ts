@@ -5,7 +5,8 @@
 import { mkdirSync, rmSync, writeFileSync, existsSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Server } from "node:http";
-import { Builder, findEntry } from "./build/bundle.js";
+import { Builder } from "./build/bundle.js";
+import { findEntry } from "./build/entry.js";
 import { SourceWatcher, sourcesOfChange } from "./build/watch.js";
 import type { WorkerLink } from "./workers/link.js";
 import { openDatabase } from "./storage/db.js";

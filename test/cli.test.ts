@@ -113,7 +113,7 @@ describe("restate-dev up", () => {
     const empty = makeProject({ "README.md": "nothing here" });
     const r = run(["up", empty, "--ingress-port", "0", "--admin-port", "0"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/no entry file in .* \(looked for src\/index.ts/);
+    expect(r.stderr).toMatch(/no entry file in .*; tried src\/index.ts/);
     expect(r.stderr).toMatch(/hint: create src\/index.ts/);
   });
 

@@ -19,7 +19,9 @@ import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BuildError, ESM_REQUIRE_BANNER, SDK_SPECIFIERS, errorsOf, findEntry } from "./bundle.js";
+import { ESM_REQUIRE_BANNER, SDK_SPECIFIERS, errorsOf } from "./bundle.js";
+import { findEntry } from "./entry.js";
+import { BuildError } from "./errors.js";
 
 export const REAL_SDK = "@restatedev/restate-sdk";
 export const DEFAULT_SERVICE_PORT = 9080;
@@ -30,7 +32,7 @@ export const BUILD_TARGETS: readonly BuildTarget[] = ["restate"];
 
 export interface ProductionBuildOptions {
   projectDir: string;
-  /** Entry file, relative to the project (default: the first of ENTRY_CANDIDATES). */
+  /** Entry file, relative to the project (default: what entry.ts discovers). */
   entry?: string;
   /** Output directory, relative to the project (default "dist"). */
   outDir?: string;
