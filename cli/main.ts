@@ -13,6 +13,7 @@ import { services } from "./commands/services.js";
 import { sql } from "./commands/sql.js";
 import { inspect } from "./commands/inspect.js";
 
+const collect = (v: string, prev: string[] = []) => [...prev, v];
 const DIR_HELP = "the project whose runtime (or database) to use (default: the nearest folder up from here with .restate-dev/ or package.json)";
 
 const program = new Command();
@@ -104,7 +105,8 @@ program
   .option("--send", "send without waiting for the result (202 with the invocation id)")
   .option("--delay <duration>", "with --send: run later, e.g. 5s, 1m, PT1H")
   .option("--idempotency-key <key>", "repeat-safe: the same key returns the first result")
-  .option("--header <k=v...>", "request header(s) passed to the handler")
+  // Not variadic: `--header k=v '{…}'` would take the input as a second header.
+  .option("--header <k=v>", "a request header passed to the handler; repeat it for more", collect)
   .option("--ingress-url <url>", "ingress URL (default: the project's runtime, $RESTATE_INGRESS_URL, or http://127.0.0.1:8080)")
   .option("--admin-url <url>", "admin API URL, to list handlers (default: the project's runtime, $RESTATE_ADMIN_URL, or http://127.0.0.1:9070)")
   .option("--dir <project>", DIR_HELP)
@@ -117,7 +119,8 @@ Examples:
   restate-dev invoke cart/addItem --key u1 @item.json
   restate-dev invoke payments/processPayment --send --delay 10s '{"orderId":"o1","userId":"u1","amount":5}'
 
-Exit codes: 0 success, 1 the invocation failed, 2 usage or connection error.`,
+Exit codes: 0 success, 1 the invocation failed, 2 usage or connection error (also when the
+ingress rejects the request before it runs: an unknown service or handler, a missing key).`,
   )
   .action(async (target: string | undefined, input: string | undefined, opts) => {
     process.exitCode = target === undefined ? await listTargets(opts) : await invoke(target, input, opts);
@@ -129,7 +132,6 @@ const ADMIN_URL_HELP = "admin API URL, used as given (default: the project's run
 const OFFLINE_NOTE = `Without a running runtime of the project it reads the project's .restate-dev/runtime.db, read-only.
 The runtime that answers must be the project's (the one 'restate-dev up' started there): another
 project's is named, never used silently, and never changed. --admin-url is used as given.`;
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 const invocations = program
   .command("invocations")
