@@ -53,6 +53,11 @@ const projectPaths = () => [...new Set([dir, realpathSync(dir)])];
 const boomAt = (text: string) => projectPaths().some((d) => text.includes(`${join(d, "src", "boom.ts")}:3:`));
 
 describe("up inside the project", () => {
+  it("the ready line shows how to call a handler, without guessing its input", () => {
+    expect(up.output()).toContain("ready: call a handler with  restate-dev invoke flaky/hello '<input as JSON>'   (without a target it lists them all)");
+    expect(up.output()).toContain(`curl -X POST ${up.ingressUrl}/flaky/hello -H 'content-type: application/json' -d '<input as JSON>'`);
+  });
+
   it("reloads on an edit and names the edited file, not the editor's temp file", async () => {
     expect((await call(up.ingressUrl, "/flaky/hello", JSON.stringify("a"))).json).toBe("v1 hello a");
     // An editor's save: a temp file written and removed next to the real one.

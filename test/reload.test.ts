@@ -37,6 +37,8 @@ beforeAll(async () => {
   dir = makeProject(source("v1", "shout"), { depth: 3 });
   const cwd = makeElsewhere(1);
   up = await startUp(dir, { cwd, dirArg: relative(cwd, dir) });
+  // Run from elsewhere, the ready line's invoke names the project.
+  expect(up.output()).toContain(`restate-dev invoke greeter/greet '<input as JSON>' --dir ${relative(cwd, dir)}`);
 });
 afterAll(async () => {
   await up?.stop();
