@@ -89,8 +89,8 @@ Examples:
 The output is one self-contained file: your code, its dependencies and the real SDK
 (install it with npm install @restatedev/restate-sdk; 'restate-dev/sdk' imports are
 mapped to it). Run it and register it with your Restate server:
-  PORT=9080 node dist/index.mjs
-  restate deployments register http://localhost:9080`,
+  PORT=9080 node dist/index.mjs                 (HOST=127.0.0.1 binds only that address)
+  npx @restatedev/restate deployments register http://localhost:9080`,
   )
   .action(async (dir: string, opts) => {
     process.exitCode = await buildCommand(dir, opts);
