@@ -168,7 +168,7 @@ export function renderDescription(inv: InvocationDetail, children: Map<string, I
   });
 
   out.push("", `${style.bold("journal")} ${style.dim(`${inv.journal.length} entr${inv.journal.length === 1 ? "y" : "ies"}; 'restate-dev journal ${inv.id}' shows payloads and timing`)}`);
-  for (const e of inv.journal) out.push(`  ${style.dim(`#${e.index}`)} ${headline(e, style)} ${outcome(e, style)}`.trimEnd());
+  for (const e of inv.journal) out.push(`  ${style.dim(`#${e.index}`)} ${headline(e, style)} ${outcome(e, style, inv.status === "completed")}`.trimEnd());
   return out.join("\n") + "\n";
 }
 

@@ -13,6 +13,8 @@ export const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const CLI = join(REPO, "bin", "restate-dev.js");
 
 export interface UpProcess {
+  /** The project directory `up` serves. */
+  projectDir: string;
   ingressUrl: string;
   adminUrl: string;
   proc: ChildProcess;
@@ -77,6 +79,7 @@ export async function startUp(dir: string, opts: UpOptions = {}): Promise<UpProc
   }
   return {
     ...urls,
+    projectDir: dir,
     proc,
     output: () => out,
     kill: async () => {
