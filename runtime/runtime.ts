@@ -178,8 +178,9 @@ function reloader(ctx: {
     try {
       built = await builder.build();
     } catch (e) {
+      const changed = sourcesOfChange(files, ctx.projectDir, [inputs], CONFIG_FILES);
       inputs = undefined;
-      log(`build failed after a change to ${files.join(", ")}; the last good build keeps serving:\n${(e as Error).message}`);
+      log(`build failed after a change to ${changed.join(", ")}; the last good build keeps serving:\n${(e as Error).message}`);
       return;
     }
     const before = inputs;
