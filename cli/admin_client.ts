@@ -5,8 +5,8 @@
  * opened read-only (runtime/admin/offline.ts). Commands see one interface.
  */
 import { existsSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
-import { findRuntime } from "./connect.js";
+import { join, relative } from "node:path";
+import { type Answer, describeAnswer, explicitSource, findRuntime, isProjectsRuntime, otherRuntimeError, probe, projectDirOf, readRecorded, reason } from "./connect.js";
 import { note } from "./format.js";
 import { UserError } from "../runtime/errors.js";
 import type { OfflineAdmin } from "../runtime/admin/offline.js";
@@ -24,73 +24,74 @@ export interface AdminClient {
   readonly mode: "live" | "offline";
   /** The admin URL, or the database file. */
   readonly location: string;
+  /** The ingress of the runtime that answered, as its identity says (live only). */
+  readonly ingressUrl?: string;
   send(method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<AdminResponse>;
   close(): void;
 }
 
 export interface ConnectOptions {
   adminUrl?: string;
-  /** "read": may fall back to the database file when no runtime runs; "live": needs the running runtime. */
-  access: "read" | "live";
+  /**
+   * "read": may fall back to the database file when no runtime runs; "live-read": needs
+   * the running runtime, only reads; "live": needs the running runtime and changes things,
+   * so never goes to another project's.
+   */
+  access: "read" | "live-read" | "live";
   /** Why a "live" command needs the runtime, for the error when none runs. */
   why?: string;
   /** The project directory whose runtime to find (default: the current directory). */
   dir?: string;
 }
 
-const HEALTH_TIMEOUT_MS = 3000;
-
 export async function connectAdmin(opts: ConnectOptions): Promise<AdminClient> {
-  const dir = resolve(opts.dir ?? ".");
+  const dir = projectDirOf(opts.dir);
   const { adminUrl } = findRuntime({ dir, ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}) });
-  const explicit = opts.adminUrl !== undefined ? "--admin-url" : process.env.RESTATE_ADMIN_URL !== undefined ? "RESTATE_ADMIN_URL" : undefined;
-  const problem = await probe(adminUrl);
-  if (problem === undefined) return httpClient(adminUrl);
+  const explicit = explicitSource("admin", opts.adminUrl);
+  const answer = await probe(adminUrl, "admin");
+  if (explicit !== undefined) {
+    // Used as given: the user said where to go.
+    if (answer.kind !== "none") return httpClient(adminUrl, answer);
+    throw new UserError("NOT_RUNNING", `cannot reach the admin API at ${adminUrl} (from ${explicit}): ${answer.problem}`, `check the URL, or start the runtime there with 'restate-dev up'`);
+  }
+  const recorded = readRecorded(dir);
+  if (isProjectsRuntime(answer, dir, recorded)) return httpClient(adminUrl, answer);
 
+  // No runtime of this project answers: read its database, as the runtime left it.
+  const other = answer.kind === "none" ? "" : `; ${describeAnswer(answer)} answers at ${adminUrl}, not used`;
   const dbFile = join(dir, ".restate-dev", "runtime.db");
-  if (opts.access === "read" && explicit === undefined && existsSync(dbFile)) {
-    note(`no runtime is running (${adminUrl}: ${problem}); reading ${relative(process.cwd(), dbFile) || dbFile} read-only, as the runtime left it`);
+  if (opts.access === "read" && existsSync(dbFile)) {
+    note(`this project's runtime is not running${other}; reading ${relative(process.cwd(), dbFile) || dbFile} read-only, as the runtime left it`);
     const { offlineAdminApi } = await import("../runtime/admin/offline.js");
     return offlineClient(dbFile, offlineAdminApi(dbFile));
   }
-  if (explicit !== undefined) {
-    throw new UserError("NOT_RUNNING", `cannot reach the admin API at ${adminUrl} (from ${explicit}): ${problem}`, `check the URL, or start the runtime there with 'restate-dev up'`);
-  }
-  if (opts.access === "live") {
+  if (answer.kind === "none") {
+    if (opts.access !== "read") {
+      throw new UserError(
+        "NOT_RUNNING",
+        `this project's runtime (${dir}) is not running (nothing answers at ${adminUrl}: ${answer.problem}), and ${opts.why ?? "this command needs one"}`,
+        `start it with 'restate-dev up' in ${dir} (in another terminal), then run this again; or pass --dir <project>, or --admin-url`,
+      );
+    }
     throw new UserError(
       "NOT_RUNNING",
-      `no runtime is running (nothing answers at ${adminUrl}: ${problem}), and ${opts.why ?? "this command needs one"}`,
-      `start it with 'restate-dev up' in this project (in another terminal), then run this again; or pass --admin-url`,
+      `no runtime answers at ${adminUrl} (${answer.problem}), and ${dir} has no .restate-dev/runtime.db to read instead`,
+      `run this in your project's directory or pass --dir <project>; start the runtime with 'restate-dev up'; or pass --admin-url`,
     );
   }
-  throw new UserError(
-    "NOT_RUNNING",
-    `no runtime answers at ${adminUrl} (${problem}), and ${dir} has no .restate-dev/runtime.db to read instead`,
-    `run this in your project's directory, start the runtime with 'restate-dev up', or pass --admin-url`,
-  );
-}
-
-/** undefined when the admin API answers; otherwise why not. */
-async function probe(adminUrl: string): Promise<string | undefined> {
-  try {
-    await fetch(`${adminUrl}/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-    return undefined;
-  } catch (e) {
-    return reason(e);
+  if (opts.access !== "live" && answer.kind === "runtime") {
+    // Nothing of this project to read: reading another runtime harms nothing, but say so.
+    note(`${dir} has no runtime and no database; reading from ${describeAnswer(answer)} at ${adminUrl} (pass --dir ${answer.projectDir} to say so)`);
+    return httpClient(adminUrl, answer);
   }
+  throw otherRuntimeError(answer, adminUrl, dir, "--admin-url");
 }
 
-function reason(e: unknown): string {
-  const err = e as Error & { cause?: { code?: string; message?: string } };
-  if (err.name === "TimeoutError") return `no answer within ${HEALTH_TIMEOUT_MS / 1000} s`;
-  if (err.cause?.code === "ECONNREFUSED") return "connection refused";
-  return err.cause?.message ?? err.message;
-}
-
-function httpClient(adminUrl: string): AdminClient {
+function httpClient(adminUrl: string, answer: Answer): AdminClient {
   return {
     mode: "live",
     location: adminUrl,
+    ...(answer.kind === "runtime" && answer.ingressUrl ? { ingressUrl: answer.ingressUrl } : {}),
     async send(method, path, body) {
       let res: Response;
       try {
@@ -147,6 +148,11 @@ export function errorMessage(res: AdminResponse): string {
 export function check(res: AdminResponse, hint: string): AdminResponse {
   if (res.ok) return res;
   throw new UserError(res.status === 404 ? "NOT_FOUND" : "ADMIN_ERROR", errorMessage(res), hint);
+}
+
+/** Where a command's options say to connect: --admin-url and --dir, when given. */
+export function adminTarget(opts: { adminUrl?: string; dir?: string }): Pick<ConnectOptions, "adminUrl" | "dir"> {
+  return { ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}), ...(opts.dir !== undefined ? { dir: opts.dir } : {}) };
 }
 
 /** Runs `body` with a connected client and closes it after. */

@@ -38,6 +38,8 @@ export interface InvocationSummary {
   /** Failed attempts so far. */
   retry_count: number;
   next_retry_at: string | null;
+  /** Running or suspended, awaiting a ctx.sleep: when the earliest one wakes up. */
+  sleeping_until?: string | null;
   last_failure: LastFailure | null;
   created_at: string;
   modified_at?: string;

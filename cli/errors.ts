@@ -1,6 +1,6 @@
 /** The CLI's single error handler: user errors get a message, a hint and exit 2; bugs ask for a report. */
 import { UserError } from "../runtime/errors.js";
-import { BuildError } from "../runtime/build/bundle.js";
+import { BuildError } from "../runtime/build/errors.js";
 
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;

@@ -158,10 +158,20 @@ const STATUS_COLOUR: Record<string, keyof Omit<Style, "tty">> = {
 };
 
 /** An invocation status, coloured; a completed one says how it ended. */
-export function statusText(inv: { status: string; completion_result?: string | null }, style: Style): string {
+export function statusText(inv: { status: string; completion_result?: string | null; sleeping_until?: string | null }, style: Style, now = Date.now()): string {
   if (inv.status === "completed") {
     return inv.completion_result === "failure" ? style.red("completed (failed)") : style.green("completed");
   }
   const colour = STATUS_COLOUR[inv.status];
-  return colour ? style[colour](inv.status) : inv.status;
+  const status = colour ? style[colour](inv.status) : inv.status;
+  return inv.sleeping_until ? `${status}, ${sleepingText(inv.sleeping_until, style, now)}` : status;
+}
+
+/** `sleeping until 23:05:01 (in 59s)` on a terminal; the ISO time when piped. */
+export function sleepingText(untilIso: string, style: Style, now = Date.now()): string {
+  if (!style.tty) return `sleeping until ${untilIso}`;
+  const at = new Date(untilIso);
+  const sameDay = at.toDateString() === new Date(now).toDateString();
+  const clock = sameDay ? at.toLocaleTimeString([], { hour12: false }) : at.toLocaleString([], { hour12: false });
+  return `sleeping until ${clock} (${when(untilIso, style, now)})`;
 }

@@ -1,5 +1,6 @@
 /** The restate-dev command line. Declarations here; each command's body lives in commands/. */
 import { Command } from "commander";
+import { VERSION } from "../runtime/version.js";
 import { up } from "./commands/up.js";
 import { buildCommand } from "./commands/build.js";
 import { invoke, listTargets } from "./commands/invoke.js";
@@ -13,11 +14,13 @@ import { sql } from "./commands/sql.js";
 import { inspect } from "./commands/inspect.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+const DIR_HELP = "the project whose runtime (or database) to use (default: the nearest folder up from here with .restate-dev/ or package.json)";
 
 const program = new Command();
 program
   .name("restate-dev")
   .description("Durable execution on your laptop: a Restate-compatible runtime on SQLite, no Docker.")
+  .version(VERSION, "-V, --version", "print restate-dev's version")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
@@ -48,7 +51,7 @@ program
   .description("bundle the project, start the durable runtime and serve Restate's HTTP ingress")
   .argument("[dir]", "project directory", ".")
   .option("--dir <dir>", "project directory (same as the argument)")
-  .option("--entry <file>", "entry file binding the services (default: src/index.ts)")
+  .option("--entry <file>", "entry file binding the services (default: src/index.ts, src/app.ts, …, or package.json \"main\" mapped to its source)")
   .option("--ingress-port <port>", "ingress port", "8080")
   .option("--admin-port <port>", "admin API port", "9070")
   .option("--host <address>", "the address both ports listen on; anything but loopback exposes them to your network", "127.0.0.1")
@@ -84,7 +87,7 @@ program
   .argument("[dir]", "project directory", ".")
   .option("--target <target>", "what to build for; only 'restate' (a Restate server) for now")
   .option("--out <dir>", "output directory, relative to the project", "dist")
-  .option("--entry <file>", "entry file binding the services (default: src/index.ts)")
+  .option("--entry <file>", "entry file binding the services (default: src/index.ts, src/app.ts, …, or package.json \"main\" mapped to its source)")
   .addHelpText(
     "after",
     `
@@ -96,8 +99,8 @@ Examples:
 The output is one self-contained file: your code, its dependencies and the real SDK
 (install it with npm install @restatedev/restate-sdk; 'restate-dev/sdk' imports are
 mapped to it). Run it and register it with your Restate server:
-  PORT=9080 node dist/index.mjs
-  restate deployments register http://localhost:9080`,
+  PORT=9080 node dist/index.mjs                 (HOST=127.0.0.1 binds only that address)
+  npx @restatedev/restate deployments register http://localhost:9080`,
   )
   .action(async (dir: string, opts) => {
     process.exitCode = await buildCommand(dir, opts);
@@ -112,9 +115,11 @@ program
   .option("--send", "send without waiting for the result (202 with the invocation id)")
   .option("--delay <duration>", "with --send: run later, e.g. 5s, 1m, PT1H")
   .option("--idempotency-key <key>", "repeat-safe: the same key returns the first result")
-  .option("--header <k=v...>", "request header(s) passed to the handler")
+  // Not variadic: `--header k=v '{…}'` would take the input as a second header.
+  .option("--header <k=v>", "a request header passed to the handler; repeat it for more", collect)
   .option("--ingress-url <url>", "ingress URL (default: the project's runtime, $RESTATE_INGRESS_URL, or http://127.0.0.1:8080)")
   .option("--admin-url <url>", "admin API URL, to list handlers (default: the project's runtime, $RESTATE_ADMIN_URL, or http://127.0.0.1:9070)")
+  .option("--dir <project>", DIR_HELP)
   .option("--json", "print status, invocation id and body as one JSON line")
   .addHelpText(
     "after",
@@ -124,7 +129,8 @@ Examples:
   restate-dev invoke cart/addItem --key u1 @item.json
   restate-dev invoke payments/processPayment --send --delay 10s '{"orderId":"o1","userId":"u1","amount":5}'
 
-Exit codes: 0 success, 1 the invocation failed, 2 usage or connection error.`,
+Exit codes: 0 success, 1 the invocation failed, 2 usage or connection error (also when the
+ingress rejects the request before it runs: an unknown service or handler, a missing key).`,
   )
   .action(async (target: string | undefined, input: string | undefined, opts) => {
     process.exitCode = target === undefined ? await listTargets(opts) : await invoke(target, input, opts);
@@ -132,8 +138,10 @@ Exit codes: 0 success, 1 the invocation failed, 2 usage or connection error.`,
 
 // ---- inspection and operation commands (bodies in commands/invocations, journal, state, services, sql)
 
-const ADMIN_URL_HELP = "admin API URL (default: the project's runtime, $RESTATE_ADMIN_URL, or http://127.0.0.1:9070)";
-const OFFLINE_NOTE = "Without a running runtime it reads the project's .restate-dev/runtime.db, read-only.";
+const ADMIN_URL_HELP = "admin API URL, used as given (default: the project's runtime, $RESTATE_ADMIN_URL, or http://127.0.0.1:9070)";
+const OFFLINE_NOTE = `Without a running runtime of the project it reads the project's .restate-dev/runtime.db, read-only.
+The runtime that answers must be the project's (the one 'restate-dev up' started there): another
+project's is named, never used silently, and never changed. --admin-url is used as given.`;
 
 const invocations = program
   .command("invocations")
@@ -159,6 +167,7 @@ invocations
   .option("--limit <n>", "at most this many", "50")
   .option("--json", "print the invocations as a JSON array")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -180,6 +189,7 @@ invocations
   .argument("<id>", "invocation id (inv_1…)")
   .option("--json", "print what the admin API says, as JSON")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -210,7 +220,8 @@ for (const action of Object.keys(ACTION_HELP) as Action[]) {
     .option("-y, --yes", "do not ask for confirmation (needed when stdin is not a terminal)")
     .option("--limit <n>", "at most this many invocations of a target prefix", "500")
     .option("--json", "print the outcome per invocation as JSON")
-    .option("--admin-url <url>", ADMIN_URL_HELP);
+    .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP);
   if (h.alias) cmd.alias(h.alias);
   if (action === "cancel") cmd.option("--kill", "kill instead of cancelling (same as 'invocations kill')");
   cmd
@@ -242,6 +253,7 @@ invocations
   .option("-y, --yes", "with --kill: do not ask for confirmation")
   .option("--json", "print {new_invocation_id} as JSON")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -265,6 +277,7 @@ program
   .option("--json", "print the journal as JSON (with --watch: one JSON line per change)")
   .option("-w, --watch", "print it again whenever it changes, until the invocation completes (or Ctrl-C)")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -299,6 +312,7 @@ state
   .argument("<key>", "the key")
   .option("--json", "print the state as one JSON object (name → value)")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -320,6 +334,7 @@ state
   .argument("<name>", "the state name")
   .argument("<json>", "the value as JSON, @file.json, or @- for stdin")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -338,6 +353,7 @@ state
   .argument("<object>", "virtual object or workflow name")
   .argument("<key>", "the key")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -359,6 +375,7 @@ state
   .argument("[name]", "the state name; without it, all state of the key")
   .option("-y, --yes", "do not ask for confirmation (needed when stdin is not a terminal)")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -375,6 +392,7 @@ program
   .description("the registered services: handlers, types and options")
   .option("--json", "print the services as the admin API shows them")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -392,6 +410,7 @@ program
   .argument("<query>", "the query; @file.sql or - (stdin) to read it")
   .option("--json", "print the rows as a JSON array")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .addHelpText(
     "after",
     `
@@ -414,6 +433,7 @@ program
   .description("a live, keyboard-driven terminal UI: invocations, journals, failures, call trees, state; cancel, kill, restart, invoke")
   .argument("[id]", "open this invocation's journal first (inv_1…)")
   .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--dir <project>", DIR_HELP)
   .option("--ingress-url <url>", "ingress URL, to invoke handlers (default: the project's runtime, $RESTATE_INGRESS_URL, or http://127.0.0.1:8080)")
   .option("--interval <ms>", "how often to refresh, in milliseconds", "500")
   .addHelpText(

@@ -3,7 +3,8 @@
  * (That the output serves a real Restate server is what every other file's
  * `restate` target shows.)
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { connect as connectHttp2 } from "node:http2";
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,7 +50,7 @@ describe("restate-dev build", () => {
     const r = await build(["--target", "restate", dir], REPO);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^built .*dist\/index\.mjs \(.* @restatedev\/restate-sdk 1\.17\.\d+\) in \d+ ms/);
-    expect(r.stdout).toContain("restate deployments register http://localhost:9080");
+    expect(r.stdout).toContain("npx @restatedev/restate deployments register http://localhost:9080");
     const out = readFileSync(join(dir, "dist", "index.mjs"), "utf8");
     expect(existsSync(join(dir, "dist", "index.mjs.map"))).toBe(true);
     const polyfill = out.indexOf("withResolvers");
@@ -58,6 +59,45 @@ describe("restate-dev build", () => {
     // restate-dev/sdk became the real SDK: restate-dev's own SDK is not in the bundle.
     expect(out).not.toContain("restate-dev's SDK serves handlers only inside the restate-dev runtime");
     expect(out).toContain("restate-sdk-typescript");
+  });
+
+  it("HOST binds the program to one address (the SDK's listen() binds every interface)", async () => {
+    for (const source of [SERVICE, SERVICE.replace("restate.serve({ services: [hello] });", "restate.endpoint().bind(hello).listen(9080);")]) {
+      const dir = project({ "src/index.ts": source });
+      expect((await build(["--target", "restate"], dir)).code).toBe(0);
+      const child = spawn(process.execPath, [join(dir, "dist", "index.mjs")], { env: { ...process.env, HOST: "127.0.0.1", PORT: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+      try {
+        let out = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.stderr.on("data", (d) => (out += d));
+        const port = await new Promise<number>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`not listening:\n${out}`)), 10_000);
+          const check = () => {
+            const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+            if (m) {
+              clearTimeout(timer);
+              resolve(Number(m[1]));
+            } else setTimeout(check, 25);
+          };
+          check();
+        });
+        // It answers there, over HTTP/2 cleartext as Restate calls it.
+        const status = await new Promise<number>((resolve, reject) => {
+          const session = connectHttp2(`http://127.0.0.1:${port}`);
+          session.on("error", reject);
+          const req = session.request({ ":path": "/discover", accept: "application/vnd.restate.endpointmanifest.v3+json" });
+          req.on("response", (h) => {
+            resolve(Number(h[":status"]));
+            session.close();
+          });
+          req.on("error", reject);
+          req.end();
+        });
+        expect(status).toBeLessThan(500);
+      } finally {
+        child.kill("SIGKILL");
+      }
+    }
   });
 
   it("--out and --entry are relative to the project", async () => {

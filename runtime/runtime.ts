@@ -5,8 +5,9 @@
 import { mkdirSync, rmSync, writeFileSync, existsSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Server } from "node:http";
-import { Builder, findEntry } from "./build/bundle.js";
-import { SourceWatcher } from "./build/watch.js";
+import { Builder } from "./build/bundle.js";
+import { findEntry } from "./build/entry.js";
+import { SourceWatcher, sourcesOfChange } from "./build/watch.js";
 import type { WorkerLink } from "./workers/link.js";
 import { openDatabase } from "./storage/db.js";
 import { Engine, type ReloadFinding } from "./engine/engine.js";
@@ -17,6 +18,7 @@ import { ingressError, ingressRoutes } from "./ingress/routes.js";
 import { adminApi } from "./admin/routes.js";
 import { adminError } from "./admin/shape.js";
 import { acquireLock } from "./lock.js";
+import { adminWithIdentity, identityJson, ingressWithIdentity, newIdentity, type RuntimeIdentity } from "./identity.js";
 import { UserError } from "./errors.js";
 import { storageError } from "./storage/storage_errors.js";
 import type { ServiceManifest } from "../sdk/worker/protocol.js";
@@ -50,6 +52,7 @@ export interface Runtime {
   ingressUrl: string;
   adminUrl: string;
   dataDir: string;
+  identity: RuntimeIdentity;
   engine: Engine;
   services: ServiceManifest[];
   stop(): Promise<void>;
@@ -146,7 +149,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     const maxBodyBytes = opts.maxBodyBytes ?? 10 * 1024 * 1024;
     const tooLarge = (limit: number) => ingressError(413, `the request body is larger than the limit of ${limit} bytes`, "ingress");
-    const ingress = await listen(guard(ingressRoutes(engine), guards.ingress), host, opts.ingressPort ?? 8080, maxBodyBytes, tooLarge, "ingress", "--ingress-port");
+    const identity = newIdentity(projectDir);
+    const ingress = await listen(guard(ingressWithIdentity(ingressRoutes(engine), identity), guards.ingress), host, opts.ingressPort ?? 8080, maxBodyBytes, tooLarge, "ingress", "--ingress-port");
     releasers.push(() => closeServer(ingress));
     const adminHandlers = adminApi(engine, {
       dbFile: join(dataDir, "runtime.db"),
@@ -154,15 +158,18 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       queryTimeoutSetting: "restate-dev up --query-timeout",
     });
     releasers.push(() => adminHandlers.close());
-    const admin = await listen(guard(adminHandlers.handler, guards.admin), host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
+    const admin = await listen(guard(adminWithIdentity(adminHandlers.handler, identity), guards.admin), host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
     releasers.push(() => closeServer(admin));
 
     const ingressUrl = `http://${host}:${port(ingress)}`;
     const adminUrl = `http://${host}:${port(admin)}`;
+    identity.ingressUrl = ingressUrl;
+    identity.adminUrl = adminUrl;
     const info = join(dataDir, "runtime.json");
-    writeFileSync(info, JSON.stringify({ pid: process.pid, ingressUrl, adminUrl }, null, 2));
+    // camelCase urls and pid as before (scripts and the test helpers read them), plus the identity.
+    writeFileSync(info, JSON.stringify({ pid: process.pid, ingressUrl, adminUrl, ...identityJson(identity) }, null, 2));
     releasers.push(() => rmSync(info, { force: true }));
-    return { ingressUrl, adminUrl, dataDir, engine, services, stop: release };
+    return { ingressUrl, adminUrl, dataDir, identity, engine, services, stop: release };
   } catch (e) {
     await release().catch(() => undefined);
     throw storageError(e, dataDir) ?? e;
@@ -229,11 +236,14 @@ function reloader(ctx: {
     try {
       built = await builder.build();
     } catch (e) {
+      const changed = sourcesOfChange(files, ctx.projectDir, [inputs], CONFIG_FILES);
       inputs = undefined;
-      log(`build failed after a change to ${files.join(", ")}; the last good build keeps serving:\n${(e as Error).message}`);
+      log(`build failed after a change to ${changed.join(", ")}; the last good build keeps serving:\n${(e as Error).message}`);
       return;
     }
+    const before = inputs;
     inputs = new Set(built.inputs);
+    const changed = sourcesOfChange(files, ctx.projectDir, [before, inputs], CONFIG_FILES);
     const loaded = await pool.load(built.outfile);
     if (!loaded.ok) {
       builder.discard(built.outfile);
@@ -250,7 +260,7 @@ function reloader(ctx: {
       builder.discard(bundles.get(old.id) ?? previousBundle);
       bundles.delete(old.id);
     });
-    log(`reloaded after a change to ${files.join(", ")} (build ${Math.round(built.millis)} ms)`);
+    log(`reloaded after a change to ${changed.join(", ")} (build ${Math.round(built.millis)} ms)`);
     for (const line of describeFindings(findings)) log(line);
   };
   return async (files: string[]) => {

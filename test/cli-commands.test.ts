@@ -379,7 +379,7 @@ describe("offline, after up has stopped", () => {
   it("list, describe, journal, state get and sql read the database file; kill says to start the runtime", async () => {
     // (Not its exit code: a stop with attempts in flight currently ends in a "database connection is not open" crash.)
     await up.stop();
-    const offline = /no runtime is running .*; reading \.restate-dev\/runtime\.db read-only/;
+    const offline = /this project's runtime is not running; reading \.restate-dev\/runtime\.db read-only/;
 
     const list = await cli(["invocations", "list", "--service", "worker", "--handler", "steps", "--json"]);
     expect(list.code, list.stderr).toBe(0);
@@ -404,7 +404,7 @@ describe("offline, after up has stopped", () => {
 
     const kill = await cli(["invocations", "kill", flakyId, "-y"]);
     expect(kill.code).toBe(2);
-    expect(kill.stderr).toMatch(/error: no runtime is running/);
+    expect(kill.stderr).toMatch(/error: this project's runtime \(.+\) is not running/);
     expect(kill.stderr).toMatch(/hint: start it with 'restate-dev up'/);
     const set = await cli(["state", "set", "counter", "c1", "count", "1"]);
     expect(set.code).toBe(2);

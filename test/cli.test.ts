@@ -11,6 +11,9 @@ import * as restate from "@restatedev/restate-sdk";
 const greeter = restate.service({
   name: "greeter",
   handlers: {
+    async headers(ctx: restate.Context) {
+      return [ctx.request().headers.get("x-foo"), ctx.request().headers.get("x-bar")];
+    },
     async greet(ctx: restate.Context, name: string) {
       if (name === "nobody") throw new restate.TerminalError("who?", { errorCode: 404 });
       return "Hello, " + name + "!";
@@ -82,6 +85,32 @@ describe("restate-dev invoke", () => {
     expect(run(["invoke", "justone"], { cwd: dir }).stderr).toMatch(/is not a handler target/);
   });
 
+  it("--header repeats and leaves the input alone", () => {
+    const r = run(["invoke", "counter/h1/add", "--header", "x-foo=bar", "4"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ value: 4 });
+    const h = run(["invoke", "greeter/headers", "--header", "x-foo=1", "--header", "x-bar=2"], { cwd: dir });
+    expect(h.code, h.stderr).toBe(0);
+    expect(JSON.parse(h.stdout)).toEqual(["1", "2"]);
+  });
+
+  it("a target the ingress refuses is exit 2 with what to do: a missing key, a key too many, an unknown service", () => {
+    const noKey = run(["invoke", "counter/add", "2"], { cwd: dir });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain("error: 'counter' is a virtual object or workflow: the target needs a key");
+    expect(noKey.stderr).toContain("hint: call it as counter/<key>/add, or pass --key <key>");
+    const extraKey = run(["invoke", "greeter/k1/greet", '"x"'], { cwd: dir });
+    expect(extraKey.code).toBe(2);
+    expect(extraKey.stderr).toContain("'greeter' is a service: it has no keys");
+    const unknown = run(["invoke", "nope/greet", '"x"'], { cwd: dir });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/error: service 'nope' not found/);
+    expect(unknown.stderr).toMatch(/hint: 'restate-dev invoke' without a target lists the handlers/);
+    const handler = run(["invoke", "greeter/nope", '"x"', "--json"], { cwd: dir });
+    expect(handler.code).toBe(2);
+    expect(JSON.parse(handler.stdout)).toMatchObject({ status: 404 });
+  });
+
   it("says how to start the runtime when none runs", () => {
     const r = run(["invoke", "greeter/greet", '"x"', "--ingress-url", "http://127.0.0.1:1"]);
     expect(r.code).toBe(2);
@@ -113,7 +142,7 @@ describe("restate-dev up", () => {
     const empty = makeProject({ "README.md": "nothing here" });
     const r = run(["up", empty, "--ingress-port", "0", "--admin-port", "0"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/no entry file in .* \(looked for src\/index.ts/);
+    expect(r.stderr).toMatch(/no entry file in .*; tried src\/index.ts/);
     expect(r.stderr).toMatch(/hint: create src\/index.ts/);
   });
 

@@ -83,7 +83,7 @@ describe.skipIf(!hasTmux)("restate-dev inspect in a terminal", () => {
 
     let s = await until((s) => s.includes("trips/book"), "the list");
     expect(s).toMatch(/1 invocation\s+(▶ running|‖ suspended) 1/);
-    expect(s).toMatch(/› (▶ running|‖ suspended)\s+trips\/book/);
+    expect(s).toMatch(/› (▶ running|‖ suspended)\s+inv_1\S+\s+trips\/book/);
 
     await keys("Enter");
     s = await until((s) => s.includes("reserve-flight") && s.includes("Sleep"), "the journal");

@@ -227,10 +227,11 @@ describe("invocations list", () => {
     expect(header).toContain("6 invocations");
     for (const part of ["running 1", "backing-off 1", "paused 1", "completed 2", "failed 1"]) expect(header).toContain(part);
     const row = (target: string) => rowsOf(f).find((l) => l.includes(target))!;
-    expect(row("trips/book")).toMatch(/▶ running\s+trips\/book/);
-    expect(row("orders/place")).toMatch(/↻ backing-off\s+orders\/place\s+12s\s+×3 \[570\] Journal mismatch/);
-    expect(row("cart/add")).toMatch(/✓ completed\s+cart\/add\s+u1\s+1m/);
-    expect(row("hotel/reserve")).toMatch(/✗ failed\s+hotel\/reserve.*\[409\] killed/);
+    // The id column shows from 70 columns on (here 100): what every command takes.
+    expect(row("trips/book")).toMatch(/▶ running\s+inv_1runnin… trips\/book/);
+    expect(row("orders/place")).toMatch(/↻ backing-off\s+inv_1\S+\s+orders\/place\s+12s\s+×3 \[570\] Journal mismatch/);
+    expect(row("cart/add")).toMatch(/✓ completed\s+inv_1\S+\s+cart\/add\s+u1\s+1m/);
+    expect(row("hotel/reserve")).toMatch(/✗ failed\s+inv_1\S+\s+hotel\/reserve.*\[409\] killed/);
     expect(row("trips/flaky")).toMatch(/⏸ paused.*1h\s+×70 \[500\] still broken/);
     // The first row is selected, with a mark that reads without colour.
     expect(rowsOf(f).find((l) => l.startsWith("›"))).toContain("trips/book");
@@ -447,7 +448,13 @@ describe("layout", () => {
       expect(lines.length).toBeLessThanOrEqual(23);
       for (const l of lines) expect([...l].length).toBeLessThanOrEqual(80);
     };
-    check(await ui.until((f) => f.includes("trips/book"), "the list"));
+    const list = await ui.until((f) => f.includes("trips/book"), "the list");
+    check(list);
+    // The list keeps an id column at 80 columns: ids are what the commands take.
+    expect(rowsOf(list).find((l) => l.includes("STATUS"))).toMatch(/STATUS\s+ID\s+TARGET/);
+    expect(rowsOf(list).find((l) => l.includes("trips/book"))).toMatch(/inv_1\S+… trips\/book/);
+    // The header leaves the last column free (a mark drawn two cells wide must not wrap it).
+    expect([...rowsOf(list)[0]!].length).toBeLessThanOrEqual(79);
     await ui.press(KEYS.enter);
     check(await ui.until((f) => f.includes("flight"), "the detail"));
     await ui.press("?");

@@ -3,8 +3,9 @@
  * continue on it by replay, a build error keeps the last good build serving,
  * and every in-flight journal is checked against the new code before it resumes.
  */
+import { relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanupProjects, makeProject, writeFiles } from "./helpers/project.js";
+import { cleanupProjects, makeElsewhere, makeProject, writeFiles } from "./helpers/project.js";
 import { call, eventually, startUp, type UpProcess } from "./helpers/runtime.js";
 
 const source = (version: string, step: string) => ({
@@ -30,8 +31,14 @@ restate.serve({ services: [greeter] });
 let dir: string;
 let up: UpProcess;
 beforeAll(async () => {
-  dir = makeProject(source("v1", "shout"));
-  up = await startUp(dir);
+  // The project three folders down a temp dir, `up` run from another temp dir by a
+  // relative path (as in `restate-dev up templates/shop`): nothing may depend on where
+  // the clone, the project or the working directory sit.
+  dir = makeProject(source("v1", "shout"), { depth: 3 });
+  const cwd = makeElsewhere(1);
+  up = await startUp(dir, { cwd, dirArg: relative(cwd, dir) });
+  // Run from elsewhere, the ready line's invoke names the project.
+  expect(up.output()).toContain(`restate-dev invoke greeter/greet '<input as JSON>' --dir ${relative(cwd, dir)}`);
 });
 afterAll(async () => {
   await up?.stop();

@@ -76,7 +76,9 @@ describe("autoAdvance (the default)", () => {
     env = await RestateTestEnvironment.start({ services: [trial] });
     const before = env.clock.now();
     const started = performance.now();
-    const result = await env.client.workflowClient(trial, "ada").run("ada");
+    const wf = env.client.workflowClient(trial, "ada");
+    await wf.workflowSubmit("ada");
+    const result = await wf.workflowAttach();
     const realMs = performance.now() - started;
     expect(result).toEqual({ user: "ada", days: 30 });
     expect(realMs).toBeLessThan(1000);

@@ -117,8 +117,12 @@ export function typedCalls(e: RestateTestEnvironment): Promise<number> {
   void e.client.objectClient(counter, "k").subtract(1);
   // @ts-expect-error get takes no input
   void e.client.objectClient(counter, "k").get(1);
-  const run: Promise<{ doc: string; by: string; stamp: number }> = e.client.workflowClient(approval, "k").run("doc");
+  const run: Promise<{ doc: string; by: string; stamp: number }> = e.client.workflowClient(approval, "k").workflowAttach();
   void run;
+  // @ts-expect-error a workflow's run is submitted (workflowSubmit), not called, as in sdk-clients
+  void e.client.workflowClient(approval, "k").run("doc");
+  // @ts-expect-error workflowSubmit takes run's input, a string
+  void e.client.workflowClient(approval, "k").workflowSubmit(1);
   return e.client.objectClient(counter, "k").add(1);
 }
 

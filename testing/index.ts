@@ -4,6 +4,20 @@
  */
 export { RestateTestEnvironment } from "./environment.js";
 export type { TestEnvironmentOptions, TestClock, CrashAfter, InjectedCrash } from "./environment.js";
-export type { TestClient, IngressClient, IngressSendClient, Send, CallOptions, SendOptions, SerdeLike } from "./client.js";
+export { HttpCallError, Opts, SendOpts, rpc } from "./client.js";
+export type {
+  TestClient,
+  IngressClient,
+  IngressSendClient,
+  IngressWorkflowClient,
+  IngressCallOptions,
+  IngressSendOptions,
+  Send,
+  WorkflowSubmission,
+  Output,
+  CallOptions,
+  SendOptions,
+  SerdeLike,
+} from "./client.js";
 export type { StateProxy } from "./state.js";
 export type { JournalEntryView } from "./journal.js";

@@ -3,7 +3,7 @@
  * admin API of the project's running runtime, or read-only over its database
  * file when none runs. The UI lives in cli/ui/inspector/.
  */
-import { connectAdmin } from "../admin_client.js";
+import { adminTarget, connectAdmin } from "../admin_client.js";
 import { findRuntime } from "../connect.js";
 import { UserError } from "../../runtime/errors.js";
 import { isInvocationId } from "../../runtime/engine/ids.js";
@@ -11,6 +11,8 @@ import { isInvocationId } from "../../runtime/engine/ids.js";
 export interface InspectOptions {
   adminUrl?: string;
   ingressUrl?: string;
+  /** The project directory (default: found from the current one). */
+  dir?: string;
   /** Poll interval in ms (default 500). */
   interval?: string;
 }
@@ -30,8 +32,10 @@ export async function inspect(id: string | undefined, opts: InspectOptions): Pro
   if (pollMs !== undefined && (!Number.isInteger(pollMs) || pollMs < 100 || pollMs > 60_000)) {
     throw new UserError("BAD_INTERVAL", `--interval must be milliseconds from 100 to 60000, got '${opts.interval}'`, "for example --interval 1000");
   }
-  const { ingressUrl } = findRuntime(opts.ingressUrl !== undefined ? { ingressUrl: opts.ingressUrl } : {});
-  const client = await connectAdmin({ access: "read", ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}) });
+  const client = await connectAdmin({ access: "read", ...adminTarget(opts) });
+  // The ingress of the runtime the admin client reached (its health says where), unless given.
+  const ingressUrl =
+    opts.ingressUrl ?? client.ingressUrl ?? findRuntime({ ...(opts.dir !== undefined ? { dir: opts.dir } : {}) }).ingressUrl;
   try {
     // ink renders nothing until exit when it believes it runs in CI; this is an interactive terminal.
     for (const v of ["CI", "CONTINUOUS_INTEGRATION"]) delete process.env[v];

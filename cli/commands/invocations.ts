@@ -5,7 +5,7 @@
  * will affect, and ask before acting unless `--yes`.
  */
 import { readFileSync } from "node:fs";
-import { check, errorMessage, seg, withAdmin, type AdminClient } from "../admin_client.js";
+import { check, adminTarget, errorMessage, seg, withAdmin, type AdminClient } from "../admin_client.js";
 import { canAsk, clip, confirm, note, printJson, statusText, stderrStyle, stdoutStyle, table, when, type Style } from "../format.js";
 import { UserError } from "../../runtime/errors.js";
 import { isInvocationId } from "../../runtime/engine/ids.js";
@@ -15,13 +15,15 @@ export type { InvocationDetail, InvocationSummary };
 
 interface Common {
   adminUrl?: string;
+  /** The project directory (default: found from the current one). */
+  dir?: string;
   json?: boolean;
 }
 
 const connect = (opts: Common, access: "read" | "live") => ({
   access,
   why: "only the running runtime can change invocations (reading works without it: list, describe, journal)",
-  ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}),
+  ...adminTarget(opts),
 });
 const LIST_HINT = "'restate-dev invocations list' shows the invocations the runtime knows";
 
@@ -166,7 +168,7 @@ export function renderDescription(inv: InvocationDetail, children: Map<string, I
   });
 
   out.push("", `${style.bold("journal")} ${style.dim(`${inv.journal.length} entr${inv.journal.length === 1 ? "y" : "ies"}; 'restate-dev journal ${inv.id}' shows payloads and timing`)}`);
-  for (const e of inv.journal) out.push(`  ${style.dim(`#${e.index}`)} ${headline(e, style)} ${outcome(e, style)}`.trimEnd());
+  for (const e of inv.journal) out.push(`  ${style.dim(`#${e.index}`)} ${headline(e, style)} ${outcome(e, style, inv.status === "completed")}`.trimEnd());
   return out.join("\n") + "\n";
 }
 

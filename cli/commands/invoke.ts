@@ -1,8 +1,9 @@
 /** `restate-dev invoke <target> [json]`: call a handler through the ingress and print the result. */
 import { readFileSync } from "node:fs";
-import { findRuntime } from "../connect.js";
+import { projectIngress } from "../connect.js";
+import { adminTarget, check, withAdmin } from "../admin_client.js";
 import { UserError } from "../../runtime/errors.js";
-import { EXIT_FAILED } from "../errors.js";
+import { EXIT_FAILED, EXIT_USAGE } from "../errors.js";
 
 export interface InvokeOptions {
   key?: string;
@@ -11,19 +12,18 @@ export interface InvokeOptions {
   idempotencyKey?: string;
   header?: string[];
   ingressUrl?: string;
+  /** The project directory (default: found from the current one). */
+  dir?: string;
   json?: boolean;
 }
 
 /** `restate-dev invoke` with no target: the handlers one can call, one per line (shell completion friendly). */
-export async function listTargets(opts: { adminUrl?: string }): Promise<number> {
-  const { adminUrl } = findRuntime({ ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}) });
-  let services: Array<{ name: string; ty: string; handlers: Array<{ name: string; public?: boolean }> }>;
-  try {
-    const res = await fetch(`${adminUrl}/services`);
-    services = ((await res.json()) as { services: typeof services }).services;
-  } catch (e) {
-    throw new UserError("NOT_RUNNING", `cannot reach the admin API at ${adminUrl} (${(e as Error).message})`, "start the runtime with 'restate-dev up' in this project, or pass --admin-url");
-  }
+export async function listTargets(opts: { adminUrl?: string; dir?: string }): Promise<number> {
+  type Services = Array<{ name: string; ty: string; handlers: Array<{ name: string; public?: boolean }> }>;
+  const services = await withAdmin(
+    { access: "live-read", why: "the handlers come from the code the runtime has loaded", ...adminTarget(opts) },
+    async (admin) => (check(await admin.send("GET", "/services"), "is the runtime up?").json as { services: Services }).services,
+  );
   for (const s of services) {
     for (const h of s.handlers) {
       if (h.public === false) continue;
@@ -43,7 +43,7 @@ export async function invoke(target: string, input: string | undefined, opts: In
     parts.splice(1, 0, opts.key);
   }
   const body = readInput(input);
-  const { ingressUrl } = findRuntime({ ...(opts.ingressUrl !== undefined ? { ingressUrl: opts.ingressUrl } : {}) });
+  const ingressUrl = await projectIngress({ ...(opts.ingressUrl !== undefined ? { ingressUrl: opts.ingressUrl } : {}), ...(opts.dir !== undefined ? { dir: opts.dir } : {}) });
   const path = parts.map((p, i) => (i === 1 && parts.length === 3 ? encodeURIComponent(p) : p)).join("/");
   const url = new URL(`${ingressUrl}/${path}${opts.send ? "/send" : ""}`);
   if (opts.delay) url.searchParams.set("delay", opts.delay);
@@ -69,10 +69,13 @@ export async function invoke(target: string, input: string | undefined, opts: In
   } catch {
     // not JSON: print as text
   }
+  // The ingress refused the request itself (no invocation ran): a usage error, exit 2.
+  const rejected = !res.ok && (res.headers.get("x-restate-error-source") === "ingress" || (parsed as { source?: unknown } | null)?.source === "ingress");
   if (opts.json) {
     process.stdout.write(JSON.stringify({ status: res.status, invocationId: id, body: parsed }) + "\n");
-    return res.ok ? 0 : EXIT_FAILED;
+    return res.ok ? 0 : rejected ? EXIT_USAGE : EXIT_FAILED;
   }
+  if (rejected) throw rejection(res.status, (parsed ?? {}) as { message?: string }, text, parts, opts.key !== undefined);
   if (res.ok) {
     process.stdout.write((typeof parsed === "string" ? parsed : JSON.stringify(parsed, null, 2)) + "\n");
     if (id) process.stderr.write(`invocation: ${id}\n`);
@@ -100,4 +103,21 @@ function readInput(input: string | undefined): string | undefined {
     throw new UserError("BAD_INPUT", `the input is not valid JSON: ${(e as Error).message}`, `quote it for the shell, e.g. '{"productId":"p1"}'`);
   }
   return text;
+}
+
+/** What to do about a request the ingress refused, in the terms of the command line. */
+function rejection(status: number, err: { message?: string }, text: string, parts: string[], keyFlag: boolean): UserError {
+  const message = err.message ?? text;
+  const [service, ...rest] = parts;
+  if (status === 400 && /^bad path/.test(message)) {
+    // The ingress resolved the service: with two parts it wants a key, with three it wants none.
+    if (parts.length === 2) {
+      return new UserError("MISSING_KEY", `'${service}' is a virtual object or workflow: the target needs a key`, `call it as ${service}/<key>/${rest[0]}, or pass --key <key>`);
+    }
+    return new UserError("UNEXPECTED_KEY", `'${service}' is a service: it has no keys${keyFlag ? " (drop --key)" : ""}`, `call it as ${service}/${rest[rest.length - 1]}`);
+  }
+  if (status === 404) {
+    return new UserError("NOT_FOUND", message, "'restate-dev invoke' without a target lists the handlers");
+  }
+  return new UserError("REJECTED", `the ingress refused the request: [${status}] ${message}`, "'restate-dev invoke --help' shows the target shapes and options");
 }

@@ -3,7 +3,7 @@
  * type, name, timing, payload, result); `--watch` re-prints it as it grows.
  * Also exports the entry rendering `invocations describe` uses for its summary.
  */
-import { check, withAdmin, seg, type AdminClient } from "../admin_client.js";
+import { check, adminTarget, withAdmin, seg, type AdminClient } from "../admin_client.js";
 import { duration, note, pretty, preview, printJson, statusText, stdoutStyle, type Style } from "../format.js";
 import { UserError } from "../../runtime/errors.js";
 import { EXIT_FAILED } from "../errors.js";
@@ -13,6 +13,8 @@ export type { EntryView, ResultView };
 
 export interface JournalOptions {
   adminUrl?: string;
+  /** The project directory (default: found from the current one). */
+  dir?: string;
   json?: boolean;
   watch?: boolean;
 }
@@ -23,7 +25,7 @@ export async function journal(id: string, opts: JournalOptions): Promise<number>
   if (!isInvocationId(id)) {
     throw new UserError("BAD_ID", `'${id}' is not an invocation id`, "ids look like inv_1…; 'restate-dev invocations list' shows them");
   }
-  return withAdmin({ access: "read", ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}) }, async (admin) => {
+  return withAdmin({ access: "read", ...adminTarget(opts) }, async (admin) => {
     const style = stdoutStyle();
     let inv = await fetchInvocation(admin, id);
     print(inv, opts, style, false);
@@ -72,9 +74,11 @@ export function renderJournal(inv: InvocationDetail, style: Style): string {
   out.push(`${style.bold(inv.id)}  ${inv.target}  ${statusText(inv, style)}  ${style.dim(`${inv.journal.length} entr${inv.journal.length === 1 ? "y" : "ies"}`)}`);
   out.push(`${style.dim("#0")}  ${style.bold("Input")}  ${style.dim(inv.created_at)}`);
   if (inv.input !== null && inv.input !== undefined) out.push(payloadLines("", inv.input, inv.input_encoding, style));
+  // In a completed invocation an entry still open never will complete (a sleep or call it was cancelled or killed in).
+  const ended = inv.status === "completed";
   for (const e of inv.journal) {
-    out.push(`${style.dim(`#${e.index}`)}  ${headline(e, style)}  ${timing(e, inv.created_at, style)}`);
-    for (const line of details(e, style)) out.push(line);
+    out.push(`${style.dim(`#${e.index}`)}  ${headline(e, style)}  ${timing(e, inv.created_at, style, ended)}`);
+    for (const line of details(e, style, ended)) out.push(line);
   }
   if (inv.result) out.push(`${style.bold("result")} ${resultText(inv.result, style, true)}`);
   else if (inv.status !== "completed") out.push(style.dim(`… ${inv.status}${inv.status === "suspended" && inv.suspended_waiting_for ? ` (waiting for entr${inv.suspended_waiting_for.length === 1 ? "y" : "ies"} ${inv.suspended_waiting_for.map((i) => `#${i}`).join(", ")})` : ""}`));
@@ -94,26 +98,28 @@ export function headline(e: Pick<EntryView, "type" | "name" | "target" | "target
 }
 
 /** A one-line outcome: `= 42`, `failed [500] …`, `(pending)`. */
-export function outcome(e: EntryView, style: Style): string {
+export function outcome(e: EntryView, style: Style, ended = false): string {
   if (e.result) return resultText(e.result, style, false);
-  if (!e.completed) return style.yellow("pending");
+  if (!e.completed) return ended ? style.dim(NEVER_COMPLETED) : style.yellow("pending");
   if (e.value !== undefined) return style.dim(`${e.type === "Call" || e.type === "OneWayCall" ? "input" : "value"} ${preview(e.value)}`);
   return "";
 }
 
-function timing(e: EntryView, start: string, style: Style): string {
+const NEVER_COMPLETED = "never completed (the invocation ended first)";
+
+function timing(e: EntryView, start: string, style: Style, ended: boolean): string {
   if (!e.created_at) return "";
   const at = `+${duration(Date.parse(e.created_at) - Date.parse(start))}`;
   const took = e.completed_at && e.completed_at !== e.created_at ? ` took ${duration(Date.parse(e.completed_at) - Date.parse(e.created_at))}` : "";
-  return style.dim(`${at}${took}`) + (e.completed ? "" : " " + style.yellow("pending"));
+  return style.dim(`${at}${took}`) + (e.completed ? "" : " " + (ended ? style.dim(NEVER_COMPLETED) : style.yellow("pending")));
 }
 
-function details(e: EntryView, style: Style): string[] {
+function details(e: EntryView, style: Style, ended: boolean): string[] {
   const lines: string[] = [];
   const ind = "    ";
   if (e.value !== undefined) lines.push(payloadLines(e.type === "Call" || e.type === "OneWayCall" ? "input: " : "value: ", e.value, e.value_encoding, style, ind));
   if (e.keys) lines.push(`${ind}keys: ${JSON.stringify(e.keys)}`);
-  if (e.wake_up_at) lines.push(`${ind}wakes up at ${e.wake_up_at}`);
+  if (e.wake_up_at) lines.push(`${ind}${e.completed ? "woke up at" : ended ? "was to wake up at" : "wakes up at"} ${e.wake_up_at}`);
   if (e.target?.invokeAt !== undefined) lines.push(`${ind}runs at ${new Date(e.target.invokeAt).toISOString()}`);
   if (e.target?.idempotencyKey) lines.push(`${ind}idempotency key: ${e.target.idempotencyKey}`);
   if (e.completion) lines.push(`${ind}completes the promise with ${resultText(e.completion, style, true, ind)}`);

@@ -1,5 +1,5 @@
 /** `restate-dev services`: the registered services and handlers with their types and options. */
-import { check, withAdmin } from "../admin_client.js";
+import { check, adminTarget, withAdmin } from "../admin_client.js";
 import { printJson, stdoutStyle, table, type Style } from "../format.js";
 
 interface RetryView {
@@ -31,8 +31,8 @@ interface ServiceView extends Omit<HandlerView, "ty"> {
   handlers: HandlerView[];
 }
 
-export async function services(opts: { adminUrl?: string; json?: boolean }): Promise<number> {
-  return withAdmin({ access: "live", why: "services come from the code the runtime has loaded", ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}) }, async (admin) => {
+export async function services(opts: { adminUrl?: string; dir?: string; json?: boolean }): Promise<number> {
+  return withAdmin({ access: "live-read", why: "services come from the code the runtime has loaded", ...adminTarget(opts) }, async (admin) => {
     const list = (check(await admin.send("GET", "/services"), "is the project's entry file calling restate.serve() or endpoint().listen()?").json as { services: ServiceView[] }).services;
     if (opts.json) {
       printJson(list);

@@ -1,6 +1,6 @@
 /** `restate-dev sql "<query>"`: SQL over Restate's introspection tables (POST /query). */
 import { readFileSync } from "node:fs";
-import { check, withAdmin } from "../admin_client.js";
+import { check, adminTarget, withAdmin } from "../admin_client.js";
 import { note, printJson, stdoutStyle, table } from "../format.js";
 import { UserError } from "../../runtime/errors.js";
 
@@ -8,9 +8,9 @@ const TABLES_HINT =
   "the tables are sys_invocation, sys_journal, sys_journal_events, state, sys_inbox, sys_keyed_service_status, sys_idempotency, sys_promise, sys_service; " +
   "PRAGMA table_info(<table>) lists a table's columns";
 
-export async function sql(query: string, opts: { adminUrl?: string; json?: boolean }): Promise<number> {
+export async function sql(query: string, opts: { adminUrl?: string; dir?: string; json?: boolean }): Promise<number> {
   const text = readQuery(query);
-  return withAdmin({ access: "read", ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}) }, async (admin) => {
+  return withAdmin({ access: "read", ...adminTarget(opts) }, async (admin) => {
     const answer = await admin.send("POST", "/query", { query: text });
     const res = check(answer, answer.status === 503 ? "other queries are running; run it again in a few seconds" : TABLES_HINT);
     const { rows, columns } = res.json as { rows: Array<Record<string, unknown>>; columns?: string[] };

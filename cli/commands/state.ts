@@ -8,12 +8,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { check, seg, withAdmin, type AdminClient } from "../admin_client.js";
+import { check, adminTarget, seg, withAdmin, type AdminClient } from "../admin_client.js";
 import { canAsk, confirm, note, printJson, stdoutStyle, table } from "../format.js";
 import { UserError } from "../../runtime/errors.js";
 
 interface Common {
   adminUrl?: string;
+  /** The project directory (default: found from the current one). */
+  dir?: string;
 }
 
 interface StateView {
@@ -26,7 +28,7 @@ interface StateView {
 const connect = (opts: Common, access: "read" | "live") => ({
   access,
   why: "only the running runtime can change state ('state get' works without it)",
-  ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}),
+  ...adminTarget(opts),
 });
 const SERVICE_HINT = "state belongs to virtual objects and workflows: 'restate-dev services' lists them";
 

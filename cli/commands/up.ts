@@ -1,4 +1,5 @@
 /** `restate-dev up [dir]`: bundle the project and serve it until Ctrl-C. */
+import { relative } from "node:path";
 import { startRuntime } from "../../runtime/runtime.js";
 import { UserError } from "../../runtime/errors.js";
 import { parseDelay } from "../../runtime/ingress/duration.js";
@@ -83,7 +84,7 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
   }
   log(`ingress: ${runtime.ingressUrl}`);
   log(`admin:   ${runtime.adminUrl}`);
-  log(`ready: try  curl -X POST ${runtime.ingressUrl}/${exampleTarget(runtime.services)} -H 'content-type: application/json' -d '{}'`);
+  for (const line of readyHint(runtime.services, runtime.ingressUrl, relative(process.cwd(), runtime.identity.projectDir))) log(line);
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -101,9 +102,18 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
   });
 }
 
-function exampleTarget(services: Array<{ name: string; ty: string; handlers: Array<{ name: string }> }>): string {
+/**
+ * How to call a handler. Its input is not known (a wrong guess answers 400, or
+ * worse, runs a side effect with made-up data), so the line shows where it goes.
+ */
+export function readyHint(services: Array<{ name: string; ty: string; handlers: Array<{ name: string }> }>, ingressUrl: string, projectFromCwd: string): string[] {
   const s = services[0];
-  if (!s) return "";
-  const h = s.handlers[0]?.name ?? "handler";
-  return s.ty === "SERVICE" ? `${s.name}/${h}` : `${s.name}/my-key/${h}`;
+  const h = s?.handlers[0]?.name;
+  if (!s || !h) return ["ready"];
+  const target = s.ty === "SERVICE" ? `${s.name}/${h}` : `${s.name}/<key>/${h}`;
+  const dir = projectFromCwd ? ` --dir ${projectFromCwd}` : "";
+  return [
+    `ready: call a handler with  restate-dev invoke ${target} '<input as JSON>'${dir}   (without a target it lists them all)`,
+    `       or with curl         curl -X POST ${ingressUrl}/${target} -H 'content-type: application/json' -d '<input as JSON>'`,
+  ];
 }

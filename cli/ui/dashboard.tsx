@@ -6,15 +6,18 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { Box, Static, Text, render, useInput, useStdin } from "ink";
 import { Inspector, httpBackend } from "./inspector/index.js";
-import { statusColour } from "./inspector/model.js";
+import { statusColour, statusLabel } from "./inspector/model.js";
+
+type ServiceList = Array<{ name: string; ty: string; handlers: Array<{ name: string }> }>;
 
 export interface DashboardInfo {
   ingressUrl: string;
   adminUrl: string;
-  services: Array<{ name: string; ty: string; handlers: Array<{ name: string }> }>;
+  /** At start; the dashboard then follows the admin API (a reload can add or drop handlers). */
+  services: ServiceList;
 }
 
-interface ListedInvocation {
+export interface ListedInvocation {
   id: string;
   target: string;
   status: string;
@@ -22,6 +25,8 @@ interface ListedInvocation {
   created_at: string;
   last_failure: { code: number; message: string } | null;
   completion_result: "success" | "failure" | null;
+  completion_failure?: { code: number; message: string } | null;
+  sleeping_until?: string | null;
 }
 
 interface Line {
@@ -30,7 +35,11 @@ interface Line {
 }
 
 function age(iso: string, now: number): string {
-  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  return span(now - Date.parse(iso));
+}
+
+function span(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m`;
   return `${Math.floor(s / 3600)}h`;
@@ -40,27 +49,33 @@ function shorten(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 
-function useInvocations(adminUrl: string | undefined): ListedInvocation[] {
+const POLL_MS = 500;
+
+/** The latest invocations and services, polled from the admin API. */
+function useAdminPoll(info: DashboardInfo | undefined): { rows: ListedInvocation[]; services: ServiceList | undefined } {
   const [rows, setRows] = useState<ListedInvocation[]>([]);
+  const [services, setServices] = useState<ServiceList | undefined>(undefined);
+  const adminUrl = info?.adminUrl;
   useEffect(() => {
     if (!adminUrl) return;
     let stopped = false;
     const poll = async () => {
       try {
-        const res = await fetch(`${adminUrl}/invocations?limit=12`);
-        if (res.ok && !stopped) setRows(((await res.json()) as { invocations: ListedInvocation[] }).invocations);
+        const [inv, svc] = await Promise.all([fetch(`${adminUrl}/invocations?limit=12`), fetch(`${adminUrl}/services`)]);
+        if (inv.ok && !stopped) setRows(((await inv.json()) as { invocations: ListedInvocation[] }).invocations);
+        if (svc.ok && !stopped) setServices(((await svc.json()) as { services: ServiceList }).services);
       } catch {
         // the runtime is stopping
       }
     };
     void poll();
-    const timer = setInterval(poll, 500);
+    const timer = setInterval(poll, POLL_MS);
     return () => {
       stopped = true;
       clearInterval(timer);
     };
   }, [adminUrl]);
-  return rows;
+  return { rows, services };
 }
 
 function Dashboard(props: { info: DashboardInfo | undefined; lines: Line[] }) {
@@ -88,17 +103,21 @@ function Dashboard(props: { info: DashboardInfo | undefined; lines: Line[] }) {
       {inspecting && backend ? (
         <Inspector backend={backend} embedded onQuit={() => setInspecting(false)} />
       ) : (
-        <DashboardView info={info} inspectable={isRawModeSupported === true} />
+        <DashboardLive info={info} inspectable={isRawModeSupported === true} />
       )}
     </>
   );
 }
 
-function DashboardView(props: { info: DashboardInfo | undefined; inspectable: boolean }) {
-  const { info } = props;
-  const rows = useInvocations(info?.adminUrl);
-  const now = Date.now();
-  const width = Math.max(60, Math.min(process.stdout.columns ?? 100, 160));
+export function DashboardLive(props: { info: DashboardInfo | undefined; inspectable: boolean }) {
+  const { rows, services } = useAdminPoll(props.info);
+  return <DashboardPanel info={props.info} inspectable={props.inspectable} rows={rows} services={services ?? props.info?.services ?? []} now={Date.now()} width={process.stdout.columns ?? 100} />;
+}
+
+/** The panel itself, from data: what the tests render. */
+export function DashboardPanel(props: { info: DashboardInfo | undefined; inspectable: boolean; rows: ListedInvocation[]; services: ServiceList; now: number; width: number }) {
+  const { info, rows, now } = props;
+  const width = Math.max(60, Math.min(props.width, 160));
   return (
     <>
       <Box flexDirection="column" borderStyle="round" paddingX={1} width={width}>
@@ -108,23 +127,34 @@ function DashboardView(props: { info: DashboardInfo | undefined; inspectable: bo
               <Text bold>restate-dev</Text> ingress <Text color="cyan">{info.ingressUrl}</Text> admin <Text color="cyan">{info.adminUrl}</Text>
             </Text>
             <Text dimColor>
-              {shorten(info.services.map((s) => `${s.name}(${s.handlers.map((h) => h.name).join(",")})`).join("  "), width - 4)}
+              {shorten(props.services.map((s) => `${s.name}(${s.handlers.map((h) => h.name).join(",")})`).join("  "), width - 4)}
             </Text>
           </>
         ) : (
           <Text>starting…</Text>
         )}
         {rows.length === 0 ? (
-          <Text dimColor>no invocations yet: curl -X POST {info?.ingressUrl ?? "…"}/&lt;service&gt;/&lt;handler&gt;</Text>
+          <Text dimColor>no invocations yet: restate-dev invoke &lt;service&gt;/&lt;handler&gt; [json]</Text>
         ) : (
-          rows.map((r) => (
-            <Text key={r.id} wrap="truncate">
-              <Text color={statusColour(r.completion_result === "failure" ? "failed" : r.status) ?? "white"}>{r.status.padEnd(11)}</Text>{" "}
-              {shorten(r.target, 32).padEnd(32)} <Text dimColor>{r.id.slice(0, 14)}…</Text> {age(r.created_at, now).padStart(4)}
-              {r.retry_count > 0 ? <Text color="yellow"> ×{r.retry_count}</Text> : null}
-              {r.last_failure && r.status !== "completed" ? <Text color="red"> [{r.last_failure.code}] {shorten(r.last_failure.message, 40)}</Text> : null}
-            </Text>
-          ))
+          rows.map((r) => {
+            // A failed invocation reads "failed", not "completed" in red.
+            const label = statusLabel(r);
+            return (
+              <Text key={r.id} wrap="truncate">
+                <Text color={statusColour(label) ?? "white"}>{label.padEnd(11)}</Text> {shorten(r.target, 32).padEnd(32)} <Text dimColor>{r.id.slice(0, 14)}…</Text>{" "}
+                {age(r.created_at, now).padStart(4)}
+                {r.retry_count > 0 ? <Text color="yellow"> ×{r.retry_count}</Text> : null}
+                {r.last_failure && r.status !== "completed" ? <Text color="red"> [{r.last_failure.code}] {shorten(r.last_failure.message, 40)}</Text> : null}
+                {r.status === "completed" && r.completion_failure ? (
+                  <Text color="red">
+                    {" "}
+                    [{r.completion_failure.code}] {shorten(r.completion_failure.message, 40)}
+                  </Text>
+                ) : null}
+                {r.status !== "completed" && r.sleeping_until ? <Text dimColor> sleeping, wakes up in {span(Date.parse(r.sleeping_until) - now)}</Text> : null}
+              </Text>
+            );
+          })
         )}
         <Text dimColor wrap="truncate">
           {props.inspectable ? "i inspector · " : ""}Ctrl-C stops (unfinished work resumes at the next up) · restate-dev invoke &lt;target&gt; [json]

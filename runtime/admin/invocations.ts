@@ -184,6 +184,8 @@ function summary(row: ListedInvocation): Record<string, unknown> {
     restarted_from: row.restarted_from ?? null,
     retry_count: row.retry_count,
     next_retry_at: iso(row.next_retry_at) ?? null,
+    // A handler awaiting ctx.sleep shows as running until it suspends: say what it waits for.
+    sleeping_until: row.status === "running" || row.status === "suspended" ? (iso(row.sleeping_until) ?? null) : null,
     last_failure: row.last_failure ? JSON.parse(row.last_failure) : null,
     created_at: iso(row.created_at),
     modified_at: iso(row.modified_at),

@@ -17,7 +17,11 @@ export interface ListFilter {
 }
 
 /** A listed invocation: no input, and the result only when it is a failure. */
-export type ListedInvocation = Omit<InvocationRow, "input" | "headers">;
+/** With the earliest wake-up time of its uncompleted sleeps, if any (what a "running" invocation is doing). */
+export type ListedInvocation = Omit<InvocationRow, "input" | "headers"> & { sleeping_until: number | null };
+
+const SLEEPING_UNTIL = `(SELECT MIN(json_extract(j.params, '$.wakeUpAt')) FROM journal j
+  WHERE j.invocation_id = invocations.id AND j.type = 'Sleep' AND j.result_kind IS NULL) AS sleeping_until`;
 
 export class AdminReads {
   private db: Database.Database | undefined;
@@ -25,8 +29,8 @@ export class AdminReads {
 
   constructor(private readonly dbFile: string) {}
 
-  invocation(id: string): InvocationRow | undefined {
-    return this.st("invocation").get(id) as InvocationRow | undefined;
+  invocation(id: string): (InvocationRow & { sleeping_until: number | null }) | undefined {
+    return this.st("invocation").get(id) as (InvocationRow & { sleeping_until: number | null }) | undefined;
   }
 
   journal(id: string): EntryRow[] {
@@ -68,7 +72,7 @@ export class AdminReads {
       db.pragma("busy_timeout = 5000");
       const p = (sql: string) => db.prepare(sql);
       this.statements = {
-        invocation: p(`SELECT * FROM invocations WHERE id = ?`),
+        invocation: p(`SELECT *, ${SLEEPING_UNTIL} FROM invocations WHERE id = ?`),
         journal: p(`SELECT * FROM journal WHERE invocation_id = ? ORDER BY idx`),
         failures: p(`SELECT * FROM attempt_failures WHERE invocation_id = ? ORDER BY attempt`),
         target: p(`SELECT service, handler, key FROM invocations WHERE id = ?`),
@@ -76,7 +80,8 @@ export class AdminReads {
         list: p(`SELECT id, service, handler, key, service_type, handler_type, status, idempotency_key, seed, invoked_by_id,
             invoked_by_index, inbox_seq, retry_count, next_retry_at, scheduled_at, last_failure, result_kind,
             CASE WHEN result_kind = 'failure' THEN result END AS result, created_at, modified_at, running_at, completed_at,
-            cancel_seq, cancel_observed_index, restarted_from, suspended_waiting, completion_expires_at, journal_expires_at
+            cancel_seq, cancel_observed_index, restarted_from, suspended_waiting, completion_expires_at, journal_expires_at,
+            ${SLEEPING_UNTIL}
           FROM invocations
           WHERE (@service IS NULL OR service = @service)
             AND (@handler IS NULL OR handler = @handler)

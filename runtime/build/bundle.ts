@@ -4,45 +4,16 @@
  * bundle and the worker share one SDK instance.
  */
 import { context, stop, type BuildOptions, type Message, type Plugin } from "esbuild";
-import { existsSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BuildError } from "./errors.js";
 
 const SDK_ENTRY = fileURLToPath(new URL("../../sdk/index.js", import.meta.url));
 /** Every specifier user code may import the SDK by; the production build (production.ts) maps the same set. */
 export const SDK_SPECIFIERS = /^(@restatedev\/restate-sdk(\/(node|fetch|lambda))?|restate-dev\/sdk|restate-dev)$/;
 /** Lets bundled CommonJS dependencies call require() in an ES module. */
 export const ESM_REQUIRE_BANNER = "import { createRequire as __rdCreateRequire } from 'node:module'; const require = __rdCreateRequire(import.meta.url);";
-
-export const ENTRY_CANDIDATES = ["src/index.ts", "src/index.mts", "src/index.js", "src/index.mjs", "index.ts", "index.js"];
-
-export class BuildError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The project's entry file: the one given, or the first conventional one that exists. */
-export function findEntry(projectDir: string, entry?: string): string {
-  if (entry) {
-    const file = resolve(projectDir, entry);
-    if (!existsSync(file)) throw new BuildError(`entry file ${file} does not exist`, "ENTRY_NOT_FOUND", "pass an existing file with --entry");
-    return file;
-  }
-  for (const c of ENTRY_CANDIDATES) {
-    const file = join(projectDir, c);
-    if (existsSync(file)) return file;
-  }
-  throw new BuildError(
-    `no entry file in ${projectDir} (looked for ${ENTRY_CANDIDATES.join(", ")})`,
-    "ENTRY_NOT_FOUND",
-    "create src/index.ts that binds your services, or pass --entry <file>",
-  );
-}
 
 const sdkAlias: Plugin = {
   name: "restate-dev-sdk",
@@ -51,10 +22,14 @@ const sdkAlias: Plugin = {
   },
 };
 
-function options(entry: string): BuildOptions & { write: false } {
+function options(entry: string, projectDir: string, outdir: string): BuildOptions & { write: false } {
   return {
     entryPoints: [entry],
-    outfile: "bundle.mjs",
+    // Paths in the metafile are relative to absWorkingDir (not the process's cwd), and
+    // the source map's sources relative to the outfile's folder, which is where the
+    // numbered bundles are written: stack traces then name the real source files.
+    absWorkingDir: projectDir,
+    outfile: join(outdir, "bundle.mjs"),
     write: false,
     bundle: true,
     platform: "node",
@@ -102,7 +77,7 @@ export class Builder {
     const started = performance.now();
     let result;
     try {
-      this.ctx ??= await context(options(this.entry));
+      this.ctx ??= await context(options(this.entry, this.projectDir, this.outdir));
       result = await this.ctx.rebuild();
     } catch (e) {
       throw errorsOf(e) ?? e;

@@ -10,7 +10,8 @@
  *   project (it is bundled, not loaded at run time).
  * - The endpoint listens on `$PORT` when it is set, also when the code passes a
  *   port to `listen()` (as the templates do with 9080), so one build runs on any
- *   port; otherwise on the code's port, else 9080 (the SDK's own default).
+ *   port; otherwise on the code's port, else 9080 (the SDK's own default). It
+ *   binds every interface, as the SDK does, or only `$HOST` when that is set.
  * - `Promise.withResolvers` is polyfilled at the top (polyfill.ts): SDK 1.17
  *   needs it and Node 20 lacks it.
  */
@@ -19,7 +20,9 @@ import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BuildError, ESM_REQUIRE_BANNER, SDK_SPECIFIERS, errorsOf, findEntry } from "./bundle.js";
+import { ESM_REQUIRE_BANNER, SDK_SPECIFIERS, errorsOf } from "./bundle.js";
+import { findEntry } from "./entry.js";
+import { BuildError } from "./errors.js";
 
 export const REAL_SDK = "@restatedev/restate-sdk";
 export const DEFAULT_SERVICE_PORT = 9080;
@@ -30,7 +33,7 @@ export const BUILD_TARGETS: readonly BuildTarget[] = ["restate"];
 
 export interface ProductionBuildOptions {
   projectDir: string;
-  /** Entry file, relative to the project (default: the first of ENTRY_CANDIDATES). */
+  /** Entry file, relative to the project (default: what entry.ts discovers). */
   entry?: string;
   /** Output directory, relative to the project (default "dist"). */
   outDir?: string;
@@ -71,6 +74,7 @@ const FACADE_NAMESPACE = "restate-dev-real-sdk";
  */
 const FACADE_SOURCE = `
 import * as sdk from "${REAL_SDK}";
+import * as http2 from "node:http2";
 export * from "${REAL_SDK}";
 
 function portFromEnv() {
@@ -81,15 +85,42 @@ function portFromEnv() {
   return port;
 }
 
+function hostFromEnv() {
+  const value = process.env.HOST;
+  return value === undefined || value === "" ? undefined : value;
+}
+
+// The SDK's listen() binds every interface; with HOST set, the same HTTP/2
+// cleartext server listens on that address only.
+function listenOn(handler, port, host) {
+  const server = http2.createServer(handler);
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      const address = server.address();
+      console.info("Restate SDK started listening on " + address.address + ":" + address.port + "...");
+      resolve(address.port);
+    });
+  });
+}
+
 export function endpoint() {
   const e = sdk.endpoint();
   const listen = e.listen.bind(e);
-  e.listen = (port) => listen(portFromEnv() ?? port);
+  e.listen = (port) => {
+    const p = portFromEnv() ?? port;
+    const host = hostFromEnv();
+    return host === undefined ? listen(p) : listenOn(e.http2Handler(), p ?? ${DEFAULT_SERVICE_PORT}, host);
+  };
   return e;
 }
 
 export function serve(options) {
-  return sdk.serve({ ...options, port: portFromEnv() ?? options.port });
+  const port = portFromEnv() ?? options.port;
+  const host = hostFromEnv();
+  if (host === undefined) return sdk.serve({ ...options, port });
+  const { port: _ignored, ...rest } = options;
+  return listenOn(sdk.createEndpointHandler(rest), port ?? ${DEFAULT_SERVICE_PORT}, host);
 }
 `;
 
@@ -155,8 +186,10 @@ export async function buildForRestate(opts: ProductionBuildOptions): Promise<Pro
 export function deployInstructions(result: ProductionBuildResult, cwd = process.cwd()): string {
   const out = relative(cwd, result.outfile) || result.outfile;
   return [
-    `Run it:       PORT=${DEFAULT_SERVICE_PORT} node ${out}    (PORT defaults to ${DEFAULT_SERVICE_PORT}; add --enable-source-maps for stack traces into your sources)`,
-    `Register it:  restate deployments register http://localhost:${DEFAULT_SERVICE_PORT}`,
-    `              (with the address your Restate server reaches the program at)`,
+    `Run it:       PORT=${DEFAULT_SERVICE_PORT} node ${out}    (PORT defaults to ${DEFAULT_SERVICE_PORT}; HOST=127.0.0.1 binds only that address;`,
+    `              add --enable-source-maps for stack traces into your sources)`,
+    `Register it:  npx @restatedev/restate deployments register http://localhost:${DEFAULT_SERVICE_PORT}`,
+    `              (the restate CLI, with the address your Restate server reaches the program at;`,
+    `              or: curl -X POST <restate admin, e.g. http://localhost:9070>/deployments -H 'content-type: application/json' -d '{"uri": "http://localhost:${DEFAULT_SERVICE_PORT}"}')`,
   ].join("\n");
 }

@@ -3,7 +3,8 @@
  * something that could change the bundle changes.
  */
 import { watch, type FSWatcher } from "chokidar";
-import { relative, sep } from "node:path";
+import { existsSync } from "node:fs";
+import { relative, resolve, sep } from "node:path";
 
 const IGNORED = ["node_modules", ".restate-dev", ".git", "dist", "coverage"];
 const DEBOUNCE_MS = 40;
@@ -43,4 +44,17 @@ export class SourceWatcher {
     if (this.timer) clearTimeout(this.timer);
     await this.watcher?.close();
   }
+}
+
+/**
+ * The changed files worth naming in a reload line: those a build is made of
+ * (or project config). Editors save through temp files (sed's `sedYhvY8h`,
+ * vim's `4913`) that are gone by the time the build runs; failing a match,
+ * the files that still exist are named, and failing those, all.
+ */
+export function sourcesOfChange(files: string[], projectDir: string, inputSets: Array<Set<string> | undefined>, configFiles: string[]): string[] {
+  const inBuild = files.filter((f) => configFiles.includes(f) || inputSets.some((s) => s?.has(resolve(projectDir, f))));
+  if (inBuild.length) return inBuild;
+  const existing = files.filter((f) => existsSync(resolve(projectDir, f)));
+  return existing.length ? existing : files;
 }

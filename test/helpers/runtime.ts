@@ -13,6 +13,8 @@ export const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const CLI = join(REPO, "bin", "restate-dev.js");
 
 export interface UpProcess {
+  /** The project directory `up` serves. */
+  projectDir: string;
   ingressUrl: string;
   adminUrl: string;
   proc: ChildProcess;
@@ -27,6 +29,10 @@ export interface UpOptions {
   env?: Record<string, string>;
   args?: string[];
   timeoutMs?: number;
+  /** The working directory of `up` (default: this process's). */
+  cwd?: string;
+  /** Pass the project as this argument (default: its absolute path; "" passes none, for `up` run inside it). */
+  dirArg?: string;
 }
 
 const started = new Set<ChildProcess>();
@@ -41,8 +47,10 @@ export function killAllRuntimes(): void {
 
 export async function startUp(dir: string, opts: UpOptions = {}): Promise<UpProcess> {
   const info = join(dir, ".restate-dev", "runtime.json");
-  const proc = spawn(process.execPath, [CLI, "up", dir, "--ingress-port", "0", "--admin-port", "0", ...(opts.args ?? [])], {
+  const dirArg = opts.dirArg ?? dir;
+  const proc = spawn(process.execPath, [CLI, "up", ...(dirArg ? [dirArg] : []), "--ingress-port", "0", "--admin-port", "0", ...(opts.args ?? [])], {
     env: { ...process.env, ...opts.env },
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
     stdio: ["ignore", "pipe", "pipe"],
   });
   started.add(proc);
@@ -71,6 +79,7 @@ export async function startUp(dir: string, opts: UpOptions = {}): Promise<UpProc
   }
   return {
     ...urls,
+    projectDir: dir,
     proc,
     output: () => out,
     kill: async () => {

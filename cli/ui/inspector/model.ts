@@ -226,19 +226,21 @@ export function entryName(e: Pick<JournalEntryView, "name" | "target" | "target_
 }
 
 /** How long the entry took, or has been waiting, or will sleep. */
-export function entryDuration(e: JournalEntryView, now: number): string {
+export function entryDuration(e: JournalEntryView, now: number, ended = false): string {
   const start = e.created_at ? Date.parse(e.created_at) : undefined;
   if (start === undefined) return "";
   if (e.completed && e.completed_at) return shortDuration(Date.parse(e.completed_at) - start, true);
+  if (!e.completed && ended) return "";
   if (!e.completed && e.type === "Sleep" && e.wake_up_at) return `⏲ ${shortDuration(Date.parse(e.wake_up_at) - now, true)}`;
   if (!e.completed) return `…${shortDuration(now - start)}`;
   return "";
 }
 
-export type EntryState = "completed" | "failed" | "waiting";
+/** "abandoned": still open in an invocation that has completed (cancelled or killed while it waited). */
+export type EntryState = "completed" | "failed" | "waiting" | "abandoned";
 
-export function entryState(e: JournalEntryView): EntryState {
-  if (!e.completed) return "waiting";
+export function entryState(e: JournalEntryView, ended = false): EntryState {
+  if (!e.completed) return ended ? "abandoned" : "waiting";
   return e.result && "failure" in e.result ? "failed" : "completed";
 }
 

@@ -37,8 +37,8 @@ export function timelineRows(inv: InvocationDetail, now: number): TimelineRow[] 
       index: e.index,
       type: e.type,
       name: entryName(e),
-      duration: entryDuration(e, now),
-      state: entryState(e),
+      duration: entryDuration(e, now, inv.status === "completed"),
+      state: entryState(e, inv.status === "completed"),
       failures: attemptsAt(inv.attempts, e.index).length,
       ...(link ? { link } : {}),
       entry: e,
@@ -84,10 +84,12 @@ export function entryPaneLines(inv: InvocationDetail, row: TimelineRow | undefin
   } else if (row.entry) {
     const e = row.entry;
     push(`#${e.index} ${e.type}${row.name ? ` ${row.name}` : ""}`, { bold: true });
-    const when = [e.created_at ? `journaled ${rel(e.created_at, inv.created_at)}` : "", e.completed_at && e.completed ? `completed ${rel(e.completed_at, inv.created_at)}` : e.completed ? "" : "waiting"];
+    const ended = inv.status === "completed";
+    const open = ended ? "never completed (the invocation ended first)" : "waiting";
+    const when = [e.created_at ? `journaled ${rel(e.created_at, inv.created_at)}` : "", e.completed_at && e.completed ? `completed ${rel(e.completed_at, inv.created_at)}` : e.completed ? "" : open];
     push(when.filter(Boolean).join(", ") + (row.duration ? `  (${row.duration})` : ""), { dim: true });
     if (row.link) push(`→ ${row.link}  (⏎ opens it)`, { colour: "cyan" });
-    if (e.wake_up_at) push(`wakes up at ${e.wake_up_at}`);
+    if (e.wake_up_at) push(`${e.completed ? "woke up at" : ended ? "was to wake up at" : "wakes up at"} ${e.wake_up_at}`);
     if (e.target?.invokeAt !== undefined) push(`runs at ${new Date(e.target.invokeAt).toISOString()}`);
     if (e.target?.idempotencyKey) push(`idempotency key ${e.target.idempotencyKey}`);
     if (e.value !== undefined) block(e.type === "Call" || e.type === "OneWayCall" ? "input" : "value", payloadLines(e.value, e.value_encoding));
@@ -96,7 +98,7 @@ export function entryPaneLines(inv: InvocationDetail, row: TimelineRow | undefin
     if (e.result) {
       const failed = "failure" in e.result;
       block(failed ? "failure" : "result", resultLines(e.result), failed ? "red" : undefined);
-    } else if (!e.completed) push("result: (waiting)", { colour: "yellow" });
+    } else if (!e.completed) push(ended ? "result: none" : "result: (waiting)", ended ? { dim: true } : { colour: "yellow" });
   }
   const failures = row.index >= 0 ? attemptsAt(inv.attempts, row.index) : [];
   if (failures.length) {

@@ -36,14 +36,15 @@ describe("counter", () => {
 describe("signup", () => {
   it("waits for the confirmation, then completes", async () => {
     const email = "ada@example.com";
+    const wf = env.client.workflowClient(signup, email);
     // Start the workflow without waiting for it ...
-    const run = await env.client.workflowSendClient(signup, email).run({ name: "Ada" });
+    await wf.workflowSubmit({ name: "Ada" });
     // ... see it wait for the confirmation ...
     expect(await env.stateOf(signup, email).get("status")).toBe("waiting for confirmation");
     // ... confirm, as the link in the email would ...
-    expect(await env.client.workflowClient(signup, email).confirm()).toBe("confirmed");
+    expect(await wf.confirm()).toBe("confirmed");
     // ... and wait for its result.
-    expect(await env.client.result(run)).toMatchObject({ email, name: "Ada", confirmedAt: expect.any(String) });
-    expect(await env.client.workflowClient(signup, email).status()).toBe("confirmed");
+    expect(await wf.workflowAttach()).toMatchObject({ email, name: "Ada", confirmedAt: expect.any(String) });
+    expect(await wf.status()).toBe("confirmed");
   });
 });

@@ -19,7 +19,10 @@ export function Header(props: {
   error: string | undefined;
   embedded: boolean;
 }) {
-  const { width, counts } = props;
+  const { counts } = props;
+  // One column spare: a status mark some terminals draw two cells wide (⏸, ⚠) must not
+  // wrap the line, which leaves the previous header on screen above the next one.
+  const width = Math.max(1, props.width - 1);
   const right = props.embedded ? "? keys  q dashboard" : "? keys  q quit";
   const where = props.mode === "offline" ? `read-only ${props.location}` : props.location.replace(/^https?:\/\//, "");
   const total = `${props.truncated ? "≥" : ""}${props.total} invocation${props.total === 1 ? "" : "s"}`;

@@ -80,7 +80,12 @@ export function InvocationDetailScreen(props: DetailProps) {
 function TitleLine(props: { inv: InvocationDetail; now: number; error: string | undefined }) {
   const { inv } = props;
   const label = statusLabel(inv);
-  const retry = inv.status === "backing-off" && inv.next_retry_at ? `  retry in ${shortDuration(Date.parse(inv.next_retry_at) - props.now)}` : "";
+  const retry =
+    inv.status === "backing-off" && inv.next_retry_at
+      ? `  retry in ${shortDuration(Date.parse(inv.next_retry_at) - props.now)}`
+      : inv.sleeping_until
+        ? `  sleeping, wakes up in ${shortDuration(Date.parse(inv.sleeping_until) - props.now)}`
+        : "";
   return (
     <Text wrap="truncate">
       <Text bold>{inv.target}</Text> <Text dimColor>{inv.id}</Text>{" "}
@@ -146,8 +151,9 @@ function Timeline(props: { rows: TimelineRow[]; cursor: number; width: number; h
       {rows.slice(start, start + room).map((r, i) => {
         const selected = start + i === props.cursor;
         const failing = r.index === lastFailure;
-        const state = r.state === "input" || r.state === "output" ? "" : r.state === "waiting" ? "… waiting" : r.state === "failed" ? "✗ failed" : "✓ completed";
-        const stateColour = r.state === "waiting" ? "yellow" : r.state === "failed" ? "red" : r.state === "completed" ? "green" : undefined;
+        const state =
+          r.state === "input" || r.state === "output" ? "" : r.state === "waiting" ? "… waiting" : r.state === "abandoned" ? "– never" : r.state === "failed" ? "✗ failed" : "✓ completed";
+        const stateColour = r.state === "waiting" ? "yellow" : r.state === "failed" ? "red" : r.state === "completed" ? "green" : r.state === "abandoned" ? "gray" : undefined;
         return (
           <Text key={`${r.index}`} wrap="truncate" inverse={selected}>
             {selected ? "›" : failing ? "!" : " "}{" "}

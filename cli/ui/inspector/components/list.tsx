@@ -19,16 +19,19 @@ export interface ListProps {
 
 /** Column widths for a terminal `width` wide. */
 export function listColumns(width: number) {
-  const showId = width >= 118;
+  // The id is what every command takes: shown from 70 columns (80×24 included), shorter when narrow.
+  const showId = width >= 70;
+  const id = width >= 118 ? 14 : 12;
   const status = 13;
   const ageW = 4;
   const att = 4;
-  const fixed = 2 + status + 1 + 1 + ageW + 1 + att + 1 + (showId ? 15 : 0);
+  const fixed = 2 + status + 1 + 1 + ageW + 1 + att + 1 + (showId ? id + 1 : 0);
   const rest = Math.max(20, width - fixed);
-  const target = Math.max(10, Math.min(34, Math.round(rest * (showId ? 0.3 : 0.42))));
-  const key = Math.max(5, Math.min(20, Math.round(rest * (showId ? 0.12 : 0.16))));
+  const wide = width >= 118;
+  const target = Math.max(10, Math.min(34, Math.round(rest * (showId && wide ? 0.3 : 0.42))));
+  const key = Math.max(5, Math.min(20, Math.round(rest * (showId && wide ? 0.12 : 0.14))));
   const error = Math.max(0, rest - target - key - 2);
-  return { showId, status, target, key, age: ageW, att, error };
+  return { showId, id, status, target, key, age: ageW, att, error };
 }
 
 export function InvocationList(props: ListProps) {
@@ -43,7 +46,7 @@ export function InvocationList(props: ListProps) {
       <FilterLine filter={props.filter} shown={rows.length} total={props.total} />
       <Text bold wrap="truncate">
         {"  "}
-        {fit("STATUS", c.status, true)} {c.showId ? `${fit("ID", 14, true)} ` : ""}
+        {fit("STATUS", c.status, true)} {c.showId ? `${fit("ID", c.id, true)} ` : ""}
         {fit("TARGET", c.target, true)} {fit("KEY", c.key, true)} {"AGE".padStart(c.age)} {"ATT".padStart(c.att)} {c.error > 0 ? "LAST ERROR" : ""}
       </Text>
       {rows.length === 0 ? (
@@ -93,7 +96,7 @@ function Row(props: { inv: InvocationSummary; selected: boolean; marked: boolean
     <Text wrap="truncate" inverse={props.selected}>
       {props.selected ? "›" : props.marked ? "*" : " "}{" "}
       <T color={statusColour(label)}>{fit(`${statusMark(label)} ${label}`, c.status, true)}</T>{" "}
-      {c.showId ? <Text dimColor>{fit(shortId(inv.id, 14), 14, true)} </Text> : null}
+      {c.showId ? <Text dimColor>{fit(shortId(inv.id, c.id), c.id, true)} </Text> : null}
       {fit(`${inv.service}/${inv.handler}`, c.target, true)} {fit(inv.key ?? "", c.key, true)} {age(inv.created_at, props.now).padStart(c.age)}{" "}
       <T color={inv.retry_count > 0 ? "yellow" : undefined}>{attempts.padStart(c.att)}</T> <T color="red">{fit(err, c.error)}</T>
     </Text>
