@@ -14,6 +14,8 @@ import { WorkerPool } from "./workers/pool.js";
 import { serveHttp } from "./ingress/http.js";
 import { ingressError, ingressRoutes } from "./ingress/routes.js";
 import { adminApi } from "./admin/routes.js";
+import { JournalCheckLog } from "./admin/journal_check.js";
+import type { Handler } from "./ingress/http.js";
 import { acquireLock } from "./lock.js";
 import { UserError } from "./errors.js";
 import type { ServiceManifest } from "../sdk/worker/protocol.js";
@@ -33,6 +35,8 @@ export interface RuntimeOptions {
   output?: (line: string, stream: "stdout" | "stderr") => void;
   /** Rebuild and reload on source changes (default true). */
   watch?: boolean;
+  /** Extra admin API routes by first path segment, e.g. `{ mcp }` for `/mcp` (see AdminApiOptions.mounts). */
+  adminMounts?: Record<string, Handler>;
 }
 
 export interface Runtime {
@@ -65,7 +69,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   try {
     releasers.push(acquireLock(dataDir));
     const entry = findEntry(projectDir, opts.entry);
-    const builder = new Builder(entry, join(dataDir, "build"), projectDir);
+    const builder = new Builder(entry, join(dataDir, "build"));
     releasers.push(() => builder.dispose());
     const built = await builder.build();
     log(`built ${relative(projectDir, entry)} in ${Math.round(built.millis)} ms`);
@@ -111,8 +115,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       pool.start();
     });
 
+    const journalCheck = new JournalCheckLog();
     if (opts.watch ?? true) {
-      const reload = reloader({ builder, pool, engine, log, projectDir, firstBundle: built.outfile, firstInputs: built.inputs });
+      const reload = reloader({ builder, pool, engine, log, journalCheck, projectDir, firstBundle: built.outfile, firstInputs: built.inputs });
       const watcher = new SourceWatcher(projectDir, (files) => void reload(files));
       await watcher.start();
       releasers.push(() => watcher.stop());
@@ -122,7 +127,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const tooLarge = (limit: number) => ingressError(413, `the request body is larger than the limit of ${limit} bytes`, "ingress");
     const ingress = await listen(ingressRoutes(engine), host, opts.ingressPort ?? 8080, maxBodyBytes, tooLarge, "ingress", "--ingress-port");
     releasers.push(() => closeServer(ingress));
-    const adminHandlers = adminApi(engine, { dbFile: join(dataDir, "runtime.db") });
+    const adminHandlers = adminApi(engine, { dbFile: join(dataDir, "runtime.db"), journalCheck, ...(opts.adminMounts ? { mounts: opts.adminMounts } : {}) });
     releasers.push(() => adminHandlers.close());
     const admin = await listen(adminHandlers.handler, host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
     releasers.push(() => closeServer(admin));
@@ -151,6 +156,7 @@ function reloader(ctx: {
   pool: WorkerPool;
   engine: Engine;
   log: (l: string) => void;
+  journalCheck: JournalCheckLog;
   projectDir: string;
   firstBundle: string;
   firstInputs: string[];
@@ -183,6 +189,7 @@ function reloader(ctx: {
       return;
     }
     const findings = await engine.checkJournals(loaded.worker);
+    ctx.journalCheck.record(files, findings);
     bundles.set(loaded.worker.id, built.outfile);
     const previousBundle = currentBundle;
     currentBundle = built.outfile;

@@ -1,6 +1,8 @@
 /** `restate-dev up [dir]`: bundle the project and serve it until Ctrl-C. */
 import { startRuntime } from "../../runtime/runtime.js";
 import { UserError } from "../../runtime/errors.js";
+import { projectBackend, type McpBackend } from "../mcp/backend.js";
+import { mcpHttpHandler } from "../mcp/http.js";
 
 export interface UpOptions {
   dir?: string;
@@ -38,6 +40,8 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
   const dashboard =
     process.stdout.isTTY && !process.env.CI && !process.env.NO_DASHBOARD ? (await import("../ui/dashboard.js")).startDashboard() : undefined;
   const log = dashboard ? dashboard.log : (line: string) => process.stdout.write(`${line}\n`);
+  // `/mcp` on the admin port: the MCP tools over the runtime's own URLs, known once it listens.
+  let mcpBackend: McpBackend | undefined;
   let runtime;
   try {
     runtime = await startRuntime({
@@ -47,6 +51,7 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
     ...(adminPort !== undefined ? { adminPort } : {}),
     ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
     watch: opts.watch ?? true,
+    adminMounts: { mcp: mcpHttpHandler(() => mcpBackend) },
     log,
     ...(dashboard ? { output: (line: string) => dashboard.log(line) } : {}),
   });
@@ -54,11 +59,13 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
     dashboard?.stop();
     throw e;
   }
+  mcpBackend = projectBackend({ dir: projectDir, adminUrl: runtime.adminUrl, ingressUrl: runtime.ingressUrl });
   dashboard?.ready({ ingressUrl: runtime.ingressUrl, adminUrl: runtime.adminUrl, services: runtime.services });
   const names = runtime.services.map((s) => `${s.name} (${s.handlers.map((h) => h.name).join(", ")})`);
   log(`services: ${names.join("; ")}`);
   log(`ingress: ${runtime.ingressUrl}`);
   log(`admin:   ${runtime.adminUrl}`);
+  log(`mcp:     ${runtime.adminUrl}/mcp`);
   log(`ready: try  curl -X POST ${runtime.ingressUrl}/${exampleTarget(runtime.services)} -H 'content-type: application/json' -d '{}'`);
 
   await new Promise<void>((resolve) => {
