@@ -88,11 +88,12 @@ export function errorsOf(e: unknown): BuildError | undefined {
 export class Builder {
   private ctx: Awaited<ReturnType<typeof context>> | undefined;
   private n = 0;
+  /** esbuild's working directory (the process's, when the context was made): metafile paths are relative to it. */
+  private workingDir = process.cwd();
 
   constructor(
     private readonly entry: string,
     private readonly outdir: string,
-    private readonly projectDir: string,
   ) {
     rmSync(outdir, { recursive: true, force: true });
     mkdirSync(outdir, { recursive: true });
@@ -102,7 +103,10 @@ export class Builder {
     const started = performance.now();
     let result;
     try {
-      this.ctx ??= await context(options(this.entry));
+      if (!this.ctx) {
+        this.workingDir = process.cwd();
+        this.ctx = await context(options(this.entry));
+      }
       result = await this.ctx.rebuild();
     } catch (e) {
       throw errorsOf(e) ?? e;
@@ -111,7 +115,7 @@ export class Builder {
     if (!out) throw new BuildError("esbuild produced no output", "BUILD_FAILED");
     const outfile = join(this.outdir, `bundle-${++this.n}.mjs`);
     writeFileSync(outfile, out.contents);
-    const inputs = Object.keys(result.metafile?.inputs ?? {}).map((f) => resolve(this.projectDir, f));
+    const inputs = Object.keys(result.metafile?.inputs ?? {}).map((f) => resolve(this.workingDir, f));
     return { outfile, millis: performance.now() - started, inputs };
   }
 
