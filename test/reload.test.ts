@@ -4,6 +4,7 @@
  * and every in-flight journal is checked against the new code before it resumes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
 import { cleanupProjects, makeProject, writeFiles } from "./helpers/project.js";
 import { call, eventually, startUp, type UpProcess } from "./helpers/runtime.js";
 
@@ -74,5 +75,21 @@ describe("hot reload", () => {
     expect((await call(up.ingressUrl, "/greeter/quick", JSON.stringify("e"))).json).toBe("v3 quick e");
     await edit(source("v4", "whisper"));
     expect((await call(up.ingressUrl, "/greeter/quick", JSON.stringify("f"))).json).toBe("v4 quick f");
+  });
+});
+
+describe("a project at a deeper path than the current directory", () => {
+  it("reloads too (esbuild names the inputs relative to the working directory, not the project)", async () => {
+    const deep = join(makeProject({}), "a", "b", "c", "d", "app");
+    writeFiles(deep, source("v1", "shout"));
+    const deepUp = await startUp(deep);
+    try {
+      expect((await call(deepUp.ingressUrl, "/greeter/quick", JSON.stringify("a"))).json).toBe("v1 quick a");
+      writeFiles(deep, source("v2", "shout"));
+      await eventually(() => (deepUp.output().includes("reloaded after a change to src/index.ts") ? true : undefined), 10_000, "a reload");
+      expect((await call(deepUp.ingressUrl, "/greeter/quick", JSON.stringify("b"))).json).toBe("v2 quick b");
+    } finally {
+      await deepUp.stop();
+    }
   });
 });
