@@ -385,6 +385,37 @@ describe("/mcp on the admin port (Streamable HTTP)", () => {
     expect(bad.text).toContain("BAD_TARGET");
   });
 
+  it("every tool answers over HTTP too, errors included", async () => {
+    const http = await httpClient(`${up.adminUrl}/mcp`);
+    expect(await ok(http, "list_services")).toContain("worker (Service)");
+    const steps = await ok(http, "invoke", { target: "worker/steps", input: '"hh"' });
+    const id = idIn(steps);
+    expect(await ok(http, "list_invocations", { service: "worker", handler: "steps", limit: 1 })).toContain(id);
+    expect(await ok(http, "describe_invocation", { id })).toContain("status: completed");
+    expect(await ok(http, "get_value", { id, entry: "output" })).toContain('{"name":"hh","a":1,"b":2,"c":3}');
+    expect(await ok(http, "set_state", { service: "counter", key: "h2", name: "count", value: 9 })).toContain("= 9");
+    expect(await ok(http, "get_state", { service: "counter", key: "h2" })).toContain("count = 9");
+    const restarted = idIn((await ok(http, "restart_invocation", { id, from: 3 })).replace(id, ""));
+    await eventually(async () => ((await ok(http, "get_journal", { id: restarted })).includes("output =") ? true : undefined));
+    expect(await ok(http, "diff_journals", { id: restarted })).toContain("0 of 5 rows differ");
+    const a = idIn(await ok(http, "invoke", { target: "worker/sleepy", send: true, delay: "1h" }));
+    const b = idIn(await ok(http, "invoke", { target: "worker/sleepy", send: true }));
+    expect(await ok(http, "cancel_invocation", { id: a })).toContain("cancel requested");
+    expect(await ok(http, "kill_invocation", { id: b })).toContain("killed");
+    expect(await ok(http, "query_sql", { query: `SELECT id FROM sys_invocation WHERE id = '${id}'` })).toContain(`{"id":"${id}"}`);
+    expect(await ok(http, "journal_mismatch", { id })).toContain("is not failing with a journal mismatch");
+    expect(await ok(http, "journal_check")).toContain("last reload:");
+    expect(await ok(http, "read_docs", { topic: "AI assistants" })).toContain(".mcp.json");
+
+    const ghost = id.slice(0, -1) + (id.endsWith("a") ? "b" : "a");
+    const unknown = await tool(http, "describe_invocation", { id: ghost });
+    expect(unknown).toMatchObject({ isError: true });
+    expect(unknown.text).toContain("error (NOT_FOUND)");
+    const badJson = await tool(http, "set_state", { service: "counter", key: "h2", name: "count", value: "[1," });
+    expect(badJson).toMatchObject({ isError: true });
+    expect(badJson.text).toContain("BAD_JSON");
+  });
+
   it("answers GET with 405, as a stateless Streamable HTTP server", async () => {
     const r = await call(up.adminUrl, "/mcp", undefined, { method: "GET" });
     expect(r.status).toBe(405);
