@@ -52,7 +52,8 @@ export function registerOperateTools(server: McpServer, ctx: ToolContext): void 
     {
       title: "Invoke a handler",
       description:
-        "Calls a handler through the ingress, as a client would, and returns its output (or failure) and the invocation id. " +
+        "Calls a handler through the ingress, as a client would, waits for it, and returns its output (or failure) and the invocation id " +
+        "(for a handler that sleeps or waits long, use send and follow it with describe_invocation). " +
         "With send: true it only enqueues the invocation and returns its id; delay (e.g. '10s', '5m', with send) runs it later; " +
         "idempotencyKey makes a repeat return the first result. list_services shows the targets.",
       input: {
