@@ -41,6 +41,10 @@ const worker = restate.service({
     async big(ctx: restate.Context, n: number) {
       return await ctx.run("make", () => "x".repeat(n));
     },
+    async many(ctx: restate.Context, n: number) {
+      for (let i = 1; i <= n; i++) await ctx.run("step-" + i, () => "y".repeat(300));
+      return n;
+    },
     async sleepy(ctx: restate.Context) {
       await ctx.sleep(600_000);
       return "woke";
@@ -215,12 +219,34 @@ describe("tools over stdio, against a running up", () => {
     const journal = await ok(stdio, "get_journal", { id });
     expect(journal.length).toBeLessThan(3_000);
     expect(journal).toContain(`get_value {"id":"${id}","entry":1}`);
-    const whole = await ok(stdio, "get_value", { id, entry: 1 });
-    expect(whole).toContain(`"${"x".repeat(100_000)}"`);
+    // 100,002 characters of JSON: three pages.
+    const pages: string[] = [];
+    let offset: number | undefined = 0;
+    while (offset !== undefined) {
+      const page = await ok(stdio, "get_value", { id, entry: 1, offset });
+      expect(page.length).toBeLessThan(51_000);
+      pages.push(page.split("\n")[1]!);
+      offset = /"offset": (\d+) continues/.exec(page)?.[1] !== undefined ? Number(/"offset": (\d+) continues/.exec(page)![1]) : undefined;
+    }
+    expect(pages).toHaveLength(3);
+    expect(pages.join("")).toBe(JSON.stringify("x".repeat(100_000)));
     expect((await ok(stdio, "get_value", { id, entry: 0 })).endsWith("\n100000")).toBe(true);
     const missing = await tool(stdio, "get_value", { id, entry: 9 });
     expect(missing).toMatchObject({ isError: true });
     expect(missing.text).toContain("has no journal entry #9");
+  });
+
+  it("keeps a long journal short, saying how to list what it left out", async () => {
+    const id = idIn(await ok(stdio, "invoke", { target: "worker/many", input: 300 }));
+    const journal = await ok(stdio, "get_journal", { id });
+    expect(journal.length).toBeLessThan(26_000);
+    expect(journal).toContain("#1 Run 'step-1'");
+    expect(journal).toContain("#300 Run 'step-300'");
+    const gap = /\[entries #(\d+)\.\.#(\d+) left out \(\d+, to keep this short\): query_sql (\{.+\}) lists them\]/.exec(journal);
+    expect(gap).not.toBeNull();
+    const rows = await ok(stdio, "query_sql", JSON.parse(gap![3]!));
+    expect(rows.split("\n")[0]).toBe(`${Number(gap![2]) - Number(gap![1]) + 1} rows; columns: index, entry_type, name, entry_json`);
+    expect((await ok(stdio, "describe_invocation", { id })).length).toBeLessThan(12_000);
   });
 
   it("get_state and set_state read and write a key's state", async () => {

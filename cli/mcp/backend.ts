@@ -23,7 +23,7 @@ export interface McpBackend {
    * Runs `body` against the admin API. "read" may answer from the database file
    * when no runtime runs; "live" needs the runtime (`why` says what for, in the error).
    */
-  admin<T>(access: "read" | "live", why: string, body: (admin: AdminClient) => Promise<T>): Promise<T>;
+  admin<T>(access: "read" | "live", why: string | undefined, body: (admin: AdminClient) => Promise<T>): Promise<T>;
   /** A POST to the ingress; throws NOT_RUNNING when nothing answers. */
   ingress(path: string, headers: Record<string, string>, body: string | undefined): Promise<IngressResponse>;
 }
@@ -40,7 +40,7 @@ export function projectBackend(opts: LocateOptions): McpBackend {
   const dir = resolve(opts.dir ?? ".");
   return {
     admin: (access, why, body) =>
-      withAdmin({ access, why, dir, ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}) }, body),
+      withAdmin({ access, dir, ...(why !== undefined ? { why } : {}), ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}) }, body),
     async ingress(path, headers, body) {
       const { ingressUrl } = findRuntime({ dir, ...(opts.ingressUrl !== undefined ? { ingressUrl: opts.ingressUrl } : {}) });
       let res: Response;

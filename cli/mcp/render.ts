@@ -10,6 +10,22 @@ import { alignJournals, entryName, findMismatch, statusLabel, type DiffCell } fr
 export const PAYLOAD_BUDGET = 400;
 /** Characters of a single value asked for on its own (get_value, invoke's output). */
 export const VALUE_BUDGET = 20_000;
+/** Characters of one list-like answer (a journal, invocations, a key's state). */
+export const LIST_BUDGET = 24_000;
+
+/**
+ * Lines within `budget` characters: the first two thirds and the last third
+ * of it, and in between one line (from `gap`) saying which were left out.
+ */
+export function capLines(lines: string[], budget: number, gap: (first: number, last: number) => string): string[] {
+  const total = lines.reduce((n, l) => n + l.length + 1, 0);
+  if (total <= budget) return lines;
+  let head = 0;
+  for (let used = 0; head < lines.length && used + lines[head]!.length < (budget * 2) / 3; head++) used += lines[head]!.length + 1;
+  let tail = lines.length;
+  for (let used = 0; tail > head && used + lines[tail - 1]!.length < budget / 3; tail--) used += lines[tail - 1]!.length + 1;
+  return [...lines.slice(0, head), gap(head, tail - 1), ...lines.slice(tail)];
+}
 
 /** A JSON value on one line, cut to `budget` characters with a note on how to get the rest. */
 export function clipValue(value: unknown, budget: number, fullCall: string | undefined): string {
@@ -75,7 +91,14 @@ export function entryText(inv: Pick<InvocationDetail, "id">, e: JournalEntryView
 export function journalText(inv: InvocationDetail): string {
   const out = [`${inv.id} ${inv.target} ${statusLabel(inv)}: ${inv.journal.length} journal entr${inv.journal.length === 1 ? "y" : "ies"}`];
   out.push(`#0 Input | ${inv.input === null || inv.input === undefined ? "(empty)" : clipValue(inv.input, PAYLOAD_BUDGET, valueCall({ id: inv.id, entry: 0 }))}${inv.input_encoding ? ` (${inv.input_encoding})` : ""}`);
-  for (const e of inv.journal) out.push(entryText(inv, e, PAYLOAD_BUDGET));
+  const entries = inv.journal.map((e) => entryText(inv, e, PAYLOAD_BUDGET));
+  out.push(
+    ...capLines(entries, LIST_BUDGET, (first, last) => {
+      const [a, b] = [inv.journal[first]!.index, inv.journal[last]!.index];
+      const query = `SELECT "index", entry_type, name, entry_json FROM sys_journal WHERE id = '${inv.id}' AND "index" BETWEEN ${a} AND ${b}`;
+      return `[entries #${a}..#${b} left out (${last - first + 1}, to keep this short): query_sql ${JSON.stringify({ query })} lists them]`;
+    }),
+  );
   if (inv.result) out.push(`output ${resultText(inv.result, PAYLOAD_BUDGET, valueCall({ id: inv.id, entry: "output" }))}`);
   else if (inv.status === "suspended" && inv.suspended_waiting_for?.length) out.push(`suspended, waiting for ${inv.suspended_waiting_for.map((i) => `#${i}`).join(", ")}`);
   else out.push(`(${statusLabel(inv)}: no output yet)`);
@@ -132,7 +155,8 @@ export function describeText(inv: InvocationDetail, children: Map<string, Invoca
   }
 
   out.push("", `journal (${inv.journal.length} entr${inv.journal.length === 1 ? "y" : "ies"}; get_journal shows every payload):`);
-  for (const e of inv.journal) out.push(`  ${entryText(inv, e, 80)}`);
+  const summary = inv.journal.map((e) => `  ${entryText(inv, e, 80)}`);
+  out.push(...capLines(summary, LIST_BUDGET / 3, (first, last) => `  [entries #${inv.journal[first]!.index}..#${inv.journal[last]!.index} left out: get_journal shows them]`));
   return out.join("\n");
 }
 

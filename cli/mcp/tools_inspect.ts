@@ -10,21 +10,20 @@ import { seg, type AdminClient } from "../admin_client.js";
 import { UserError } from "../../runtime/errors.js";
 import type { InvocationDetail, InvocationSummary, KeyState, ServiceView } from "../admin_types.js";
 import { readDocs } from "./docs.js";
-import { clipValue, describeText, diffText, journalText, mismatchText, oneLine, PAYLOAD_BUDGET, resultText, size, summaryLine, valueCall, VALUE_BUDGET } from "./render.js";
+import { capLines, clipValue, describeText, LIST_BUDGET, diffText, journalText, mismatchText, oneLine, PAYLOAD_BUDGET, resultText, size, summaryLine, valueCall, VALUE_BUDGET } from "./render.js";
 import { check, defineTool, fetchInvocation, idArg, offlineNote, requireId, type ToolContext } from "./tool_kit.js";
 
 const READ = { readOnlyHint: true, openWorldHint: false } as const;
-const NOT_OFFLINE = "";
 const STATUSES = "pending, scheduled, ready, running, suspended, backing-off, paused, completed";
 /** Rows and characters of one query_sql answer. */
 const SQL_ROWS = 100;
 const SQL_BUDGET = 16_000;
 const SQL_CELL = 300;
-/** The most a get_value answer shows. */
-const FULL_BUDGET = 200_000;
+/** The most of one value a get_value answer shows; `offset` pages through longer ones. */
+const FULL_BUDGET = 50_000;
 
 export function registerInspectTools(server: McpServer, ctx: ToolContext): void {
-  const read = <T>(body: (admin: AdminClient) => Promise<T>) => ctx.backend.admin("read", NOT_OFFLINE, body);
+  const read = <T>(body: (admin: AdminClient) => Promise<T>) => ctx.backend.admin("read", undefined, body);
 
   defineTool(
     server,
@@ -89,7 +88,8 @@ export function registerInspectTools(server: McpServer, ctx: ToolContext): void 
         const rows = (check(await admin.send("GET", `/invocations?${q}`), `the statuses are ${STATUSES}`).json as { invocations: InvocationSummary[] }).invocations;
         if (rows.length === 0) return `no invocations${q.size > 1 ? " match these filters" : " yet"}${offlineNote(admin)}`;
         const more = rows.length === limit ? `\n(the newest ${limit}; pass a larger limit or filters to see others)` : "";
-        return rows.map(summaryLine).join("\n") + more + offlineNote(admin);
+        const lines = capLines(rows.map(summaryLine), LIST_BUDGET, (first, last) => `[${last - first + 1} more in between left out, to keep this short: narrow the filters or lower the limit]`);
+        return lines.join("\n") + more + offlineNote(admin);
       }),
   );
 
@@ -146,13 +146,15 @@ export function registerInspectTools(server: McpServer, ctx: ToolContext): void 
       title: "Get a whole payload",
       description:
         "One value in full, where other tools cut it: an invocation's input (entry 0), a journal entry's payload and result (entry N), " +
-        "or its output (entry \"output\"), given id and entry; or a state value, given service, key and name.",
+        "or its output (entry \"output\"), given id and entry; or a state value, given service, key and name. " +
+        `Shows up to ${FULL_BUDGET / 1000}k characters of the value's JSON; offset pages through a longer one.`,
       input: {
         id: z.string().optional().describe("the invocation (with entry)"),
         entry: z.union([z.number().int().min(0), z.literal("output")]).optional().describe('the journal entry index (0 = the input), or "output"'),
         service: z.string().optional().describe("the virtual object or workflow (with key and name)"),
         key: z.string().optional().describe("its key"),
         name: z.string().optional().describe("the state name"),
+        offset: z.number().int().min(0).optional().describe(`start at this character of the value's JSON text (default 0), for values over ${FULL_BUDGET / 1000}k characters`),
       },
       mutates: false,
       annotations: READ,
@@ -162,7 +164,7 @@ export function registerInspectTools(server: McpServer, ctx: ToolContext): void 
         if (args.id !== undefined) {
           if (args.entry === undefined) throw new UserError("BAD_ARGS", "get_value with an id needs entry too", 'for example {"id":"inv_1…","entry":2}; entry 0 is the input, "output" the result');
           const inv = await fetchInvocation(admin, args.id);
-          return entryValue(inv, args.entry) + offlineNote(admin);
+          return entryValue(inv, args.entry, args.offset ?? 0) + offlineNote(admin);
         }
         if (args.service === undefined || args.key === undefined || args.name === undefined) {
           throw new UserError("BAD_ARGS", "get_value needs either id and entry, or service, key and name", 'for example {"id":"inv_1…","entry":2} or {"service":"cart","key":"u1","name":"items"}');
@@ -171,7 +173,7 @@ export function registerInspectTools(server: McpServer, ctx: ToolContext): void 
         if (!(args.name in state.state)) {
           throw new UserError("NOT_FOUND", `${args.service}/${args.key} has no state named '${args.name}'`, `its state names: ${Object.keys(state.state).join(", ") || "(none)"}`);
         }
-        return full(state.state[args.name], `${args.service}/${args.key} ${args.name}`) + offlineNote(admin);
+        return full(state.state[args.name], `${args.service}/${args.key} ${args.name}`, args.offset ?? 0) + offlineNote(admin);
       }),
   );
 
@@ -198,7 +200,8 @@ export function registerInspectTools(server: McpServer, ctx: ToolContext): void 
           const enc = state.encodings?.[n];
           return `${n} = ${clipValue(state.state[n], PAYLOAD_BUDGET, valueCall({ service: args.service, key: args.key, name: n }))}${enc ? ` (${enc})` : ""}`;
         });
-        return `${args.service}/${args.key}: ${names.length} state entr${names.length === 1 ? "y" : "ies"}\n${lines.join("\n")}${offlineNote(admin)}`;
+        const shown = capLines(lines, LIST_BUDGET, (first, last) => `[${last - first + 1} more names left out: query_sql ${JSON.stringify({ query: `SELECT key FROM state WHERE service_name = '${args.service}' AND service_key = '${args.key}'` })} lists them]`);
+        return `${args.service}/${args.key}: ${names.length} state entr${names.length === 1 ? "y" : "ies"}\n${shown.join("\n")}${offlineNote(admin)}`;
       }),
   );
 
@@ -337,25 +340,29 @@ async function readState(admin: AdminClient, service: string, key: string): Prom
   return check(res, "list_services shows the virtual objects and workflows; only they have state").json as KeyState;
 }
 
-function full(value: unknown, what: string): string {
+/** A value's JSON text whole, or the page of it from `offset`, saying where the next one starts. */
+function full(value: unknown, what: string, offset: number): string {
   if (value === undefined) return `${what}: (empty)`;
   const text = JSON.stringify(value) ?? String(value);
-  if (text.length <= FULL_BUDGET) return `${what} (${size(text.length)}):\n${text}`;
-  return `${what}: the first ${size(FULL_BUDGET)} of ${size(text.length)}:\n${text.slice(0, FULL_BUDGET)}…\n[cut; query_sql with substr(...) over sys_journal.entry_json or state.value_utf8 reads the rest in pieces]`;
+  if (offset === 0 && text.length <= FULL_BUDGET) return `${what} (${size(text.length)}):\n${text}`;
+  if (offset >= text.length) throw new UserError("BAD_ARGS", `offset ${offset} is past the end of ${what} (${text.length} characters)`, "pass an offset below its length, or none");
+  const end = Math.min(text.length, offset + FULL_BUDGET);
+  const next = end < text.length ? `\n[characters ${offset}..${end} of ${text.length}; the same call with "offset": ${end} continues]` : `\n[characters ${offset}..${end} of ${text.length}: the end]`;
+  return `${what} (${size(text.length)}):\n${text.slice(offset, end)}${next}`;
 }
 
-function entryValue(inv: InvocationDetail, entry: number | "output"): string {
+function entryValue(inv: InvocationDetail, entry: number | "output", offset: number): string {
   if (entry === "output") {
     if (!inv.result) return `${inv.id} has no output yet (${inv.status})`;
     if ("failure" in inv.result || "empty" in inv.result) return `${inv.id} output: ${resultText(inv.result, VALUE_BUDGET, undefined)}`;
-    return full(inv.result.value, `${inv.id} output`);
+    return full(inv.result.value, `${inv.id} output`, offset);
   }
-  if (entry === 0) return full(inv.input ?? undefined, `${inv.id} input`);
+  if (entry === 0) return full(inv.input ?? undefined, `${inv.id} input`, offset);
   const e = inv.journal.find((x) => x.index === entry);
   if (!e) throw new UserError("NOT_FOUND", `${inv.id} has no journal entry #${entry} (it has ${inv.journal.length})`, "get_journal lists its entries");
   const parts: string[] = [];
-  if (e.value !== undefined) parts.push(full(e.value, `#${entry} ${e.type} ${e.type === "Call" || e.type === "OneWayCall" ? "input" : "value"}`));
-  if (e.result) parts.push("failure" in e.result || "empty" in e.result ? `#${entry} result: ${resultText(e.result, VALUE_BUDGET, undefined)}` : full(e.result.value, `#${entry} ${e.type} result`));
+  if (e.value !== undefined) parts.push(full(e.value, `#${entry} ${e.type} ${e.type === "Call" || e.type === "OneWayCall" ? "input" : "value"}`, offset));
+  if (e.result) parts.push("failure" in e.result || "empty" in e.result ? `#${entry} result: ${resultText(e.result, VALUE_BUDGET, undefined)}` : full(e.result.value, `#${entry} ${e.type} result`, offset));
   if (e.completion) parts.push(`#${entry} completes with ${"value" in e.completion ? (JSON.stringify(e.completion.value) ?? "") : resultText(e.completion, VALUE_BUDGET, undefined)}`);
   return parts.length ? parts.join("\n") : `#${entry} ${e.type} has no payload${e.completed ? "" : " (pending)"}`;
 }
