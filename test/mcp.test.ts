@@ -5,6 +5,7 @@
  * the runtime stops, the read tools over the database file it left.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -446,6 +447,21 @@ describe("/mcp on the admin port (Streamable HTTP)", () => {
     const r = await call(up.adminUrl, "/mcp", undefined, { method: "GET" });
     expect(r.status).toBe(405);
     expect(r.headers.get("allow")).toBe("POST");
+  });
+});
+
+describe("the stdio process", () => {
+  it("answers the calls in flight when the client closes stdin, then exits", async () => {
+    const proc = spawn(process.execPath, [CLI, "mcp", "--dir", dir], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    proc.stdout.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
+    const req = (id: number, name: string, args: object) => JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } }) + "\n";
+    proc.stdin.end(req(1, "list_invocations", { limit: 1 }) + req(2, "query_sql", { query: "SELECT count(*) AS n FROM sys_invocation" }));
+    expect(await exited).toBe(0);
+    const answers = out.trim().split("\n").map((l) => JSON.parse(l) as { id: number; result: CallToolResult });
+    expect(answers.map((a) => a.id).sort()).toEqual([1, 2]);
+    expect(answers.every((a) => a.result.isError !== true)).toBe(true);
   });
 });
 

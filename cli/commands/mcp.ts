@@ -31,9 +31,7 @@ export async function mcp(opts: McpOptions): Promise<void> {
   });
   const server = createMcpServer(backend, { readOnly: opts.readOnly ?? false });
   const transport = new StdioServerTransport();
-  const closed = new Promise<void>((r) => (transport.onclose = () => r()));
+  // The client ends the session by closing our stdin: the process exits once the
+  // calls still in flight have answered and nothing else is left to do.
   await server.connect(transport);
-  // The client ends the session by closing our stdin.
-  process.stdin.once("end", () => void server.close());
-  await closed;
 }
