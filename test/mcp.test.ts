@@ -304,6 +304,9 @@ describe("tools over stdio, against a running up", () => {
     const again = await tool(stdio, "kill_invocation", { id: b });
     expect(again.isError).toBe(true);
     expect(again.text).toContain("describe_invocation");
+    const failed = await ok(stdio, "list_invocations", { status: "failed" });
+    expect(failed).toMatch(/worker\/sleepy \| failed \| .*\[409\]/);
+    expect(failed).not.toMatch(/\| completed \|/);
   });
 
   it("restart_invocation runs a completed invocation again, reusing entries with overrides; diff_journals compares the two", async () => {

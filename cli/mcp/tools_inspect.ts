@@ -19,6 +19,8 @@ const STATUSES = "pending, scheduled, ready, running, suspended, backing-off, pa
 const SQL_ROWS = 100;
 const SQL_BUDGET = 16_000;
 const SQL_CELL = 300;
+/** Invocations scanned to find the failed ones among the completed. */
+const MAX_SCAN = 10_000;
 /** The most of one value a get_value answer shows; `offset` pages through longer ones. */
 const FULL_BUDGET = 50_000;
 
@@ -69,7 +71,7 @@ export function registerInspectTools(server: McpServer, ctx: ToolContext): void 
         status: z
           .union([z.string(), z.array(z.string())])
           .optional()
-          .describe(`only these statuses (a list, or comma-separated): ${STATUSES}; a failed invocation is 'completed' with a failure, a retrying one 'backing-off'`),
+          .describe(`only these statuses (a list, or comma-separated): ${STATUSES}, or failed (completed with a failure); one that fails and is retried is backing-off, one out of retries paused`),
         limit: z.number().int().min(1).max(1000).optional().describe("at most this many (default 50)"),
       },
       mutates: false,
@@ -81,11 +83,15 @@ export function registerInspectTools(server: McpServer, ctx: ToolContext): void 
         if (args.service) q.set("service", args.service);
         if (args.handler) q.set("handler", args.handler);
         if (args.key !== undefined) q.set("key", args.key);
-        const statuses = (Array.isArray(args.status) ? args.status : args.status ? [args.status] : []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+        const asked = (Array.isArray(args.status) ? args.status : args.status ? [args.status] : []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+        // The lines say "failed" for an invocation that completed with a failure: take the word as a filter too.
+        const onlyFailed = asked.includes("failed") && !asked.includes("completed");
+        const statuses = [...new Set(asked.map((s) => (s === "failed" ? "completed" : s)))];
         if (statuses.length) q.set("status", statuses.join(","));
         const limit = args.limit ?? 50;
-        q.set("limit", String(limit));
-        const rows = (check(await admin.send("GET", `/invocations?${q}`), `the statuses are ${STATUSES}`).json as { invocations: InvocationSummary[] }).invocations;
+        q.set("limit", String(onlyFailed ? MAX_SCAN : limit));
+        let rows = (check(await admin.send("GET", `/invocations?${q}`), `the statuses are ${STATUSES}, and failed`).json as { invocations: InvocationSummary[] }).invocations;
+        if (onlyFailed) rows = rows.filter((r) => r.status !== "completed" || r.completion_result === "failure").slice(0, limit);
         if (rows.length === 0) return `no invocations${q.size > 1 ? " match these filters" : " yet"}${offlineNote(admin)}`;
         const more = rows.length === limit ? `\n(the newest ${limit}; pass a larger limit or filters to see others)` : "";
         const lines = capLines(rows.map(summaryLine), LIST_BUDGET, (first, last) => `[${last - first + 1} more in between left out, to keep this short: narrow the filters or lower the limit]`);
