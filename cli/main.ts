@@ -12,6 +12,7 @@ import { stateClear, stateEdit, stateGet, stateSet } from "./commands/state.js";
 import { services } from "./commands/services.js";
 import { sql } from "./commands/sql.js";
 import { inspect } from "./commands/inspect.js";
+import { mcp } from "./commands/mcp.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const DIR_HELP = "the project whose runtime (or database) to use (default: the nearest folder up from here with .restate-dev/ or package.json)";
@@ -450,6 +451,33 @@ Also in 'restate-dev up': press i in its dashboard.`,
   )
   .action(async (id: string | undefined, opts) => {
     process.exitCode = await inspect(id, opts);
+  });
+
+// ---- mcp (body in commands/mcp.ts; the tools in mcp/)
+
+program
+  .command("mcp")
+  .description("serve restate-dev's tools to AI assistants over MCP (stdio): inspect, invoke and repair invocations")
+  .option("--dir <dir>", "the project directory (default: the current directory)")
+  .option("--admin-url <url>", ADMIN_URL_HELP)
+  .option("--ingress-url <url>", "ingress URL, for invoke (default: the project's runtime, $RESTATE_INGRESS_URL, or http://127.0.0.1:8080)")
+  .option("--read-only", "offer only the tools that read (no set_state, invoke, cancel, kill, restart)")
+  .addHelpText(
+    "after",
+    `
+Examples:
+  restate-dev mcp                          for the project in this directory
+  restate-dev mcp --dir ~/code/my-app --read-only
+
+An assistant starts it itself; for Claude Code, Cursor and others put this in the
+project's .mcp.json (or the assistant's MCP settings):
+  {"mcpServers":{"restate-dev":{"command":"npx","args":["restate-dev","mcp"]}}}
+A running 'restate-dev up' serves the same tools over HTTP at <admin URL>/mcp.
+Without a running runtime the read tools answer from the project's
+.restate-dev/runtime.db (read-only); the others say to start 'restate-dev up'.`,
+  )
+  .action(async (opts) => {
+    await mcp(opts);
   });
 
 try {

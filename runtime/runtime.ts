@@ -17,6 +17,8 @@ import { checkGuardPolicy, guard, isLoopbackHostname, type GuardPolicy } from ".
 import { ingressError, ingressRoutes } from "./ingress/routes.js";
 import { adminApi } from "./admin/routes.js";
 import { adminError } from "./admin/shape.js";
+import { JournalCheckLog } from "./admin/journal_check.js";
+import type { Handler } from "./ingress/http.js";
 import { acquireLock } from "./lock.js";
 import { adminWithIdentity, identityJson, ingressWithIdentity, newIdentity, type RuntimeIdentity } from "./identity.js";
 import { UserError } from "./errors.js";
@@ -46,6 +48,8 @@ export interface RuntimeOptions {
   adminAllowOrigins?: string[];
   /** How long a `POST /query` statement may run; default 10 s. */
   queryTimeoutMs?: number;
+  /** Extra admin API routes by first path segment, e.g. `{ mcp }` for `/mcp` (see AdminApiOptions.mounts). */
+  adminMounts?: Record<string, Handler>;
 }
 
 export interface Runtime {
@@ -140,8 +144,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       pool.start();
     });
 
+    const journalCheck = new JournalCheckLog();
     if (opts.watch ?? true) {
-      const reload = reloader({ builder, pool, engine, log, projectDir, firstBundle: built.outfile, firstInputs: built.inputs });
+      const reload = reloader({ builder, pool, engine, log, journalCheck, projectDir, firstBundle: built.outfile, firstInputs: built.inputs });
       const watcher = new SourceWatcher(projectDir, (files) => void reload(files));
       await watcher.start();
       releasers.push(() => watcher.stop());
@@ -156,6 +161,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       dbFile: join(dataDir, "runtime.db"),
       ...(opts.queryTimeoutMs !== undefined ? { queryTimeoutMs: opts.queryTimeoutMs } : {}),
       queryTimeoutSetting: "restate-dev up --query-timeout",
+      journalCheck,
+      ...(opts.adminMounts ? { mounts: opts.adminMounts } : {}),
     });
     releasers.push(() => adminHandlers.close());
     const admin = await listen(guard(adminWithIdentity(adminHandlers.handler, identity), guards.admin), host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
@@ -216,6 +223,7 @@ function reloader(ctx: {
   pool: WorkerPool;
   engine: Engine;
   log: (l: string) => void;
+  journalCheck: JournalCheckLog;
   projectDir: string;
   firstBundle: string;
   firstInputs: string[];
@@ -251,6 +259,7 @@ function reloader(ctx: {
       return;
     }
     const findings = await engine.checkJournals(loaded.worker);
+    ctx.journalCheck.record(files, findings);
     bundles.set(loaded.worker.id, built.outfile);
     const previousBundle = currentBundle;
     currentBundle = built.outfile;

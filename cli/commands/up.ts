@@ -4,6 +4,8 @@ import { startRuntime } from "../../runtime/runtime.js";
 import { UserError } from "../../runtime/errors.js";
 import { parseDelay } from "../../runtime/ingress/duration.js";
 import { isLoopbackHostname } from "../../runtime/ingress/guard.js";
+import { projectBackend, type McpBackend } from "../mcp/backend.js";
+import { mcpHttpHandler } from "../mcp/http.js";
 
 export interface UpOptions {
   dir?: string;
@@ -55,6 +57,8 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
   const dashboard =
     process.stdout.isTTY && !process.env.CI && !process.env.NO_DASHBOARD ? (await import("../ui/dashboard.js")).startDashboard() : undefined;
   const log = dashboard ? dashboard.log : (line: string) => process.stdout.write(`${line}\n`);
+  // `/mcp` on the admin port: the MCP tools over the runtime's own URLs, known once it listens.
+  let mcpBackend: McpBackend | undefined;
   let runtime;
   try {
     runtime = await startRuntime({
@@ -69,6 +73,7 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
     ...(opts.allowOrigin ? { allowOrigins: opts.allowOrigin } : {}),
     ...(opts.adminAllowOrigin ? { adminAllowOrigins: opts.adminAllowOrigin } : {}),
     watch: opts.watch ?? true,
+    adminMounts: { mcp: mcpHttpHandler(() => mcpBackend) },
     log,
     ...(dashboard ? { output: (line: string) => dashboard.log(line) } : {}),
   });
@@ -76,6 +81,7 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
     dashboard?.stop();
     throw e;
   }
+  mcpBackend = projectBackend({ dir: projectDir, adminUrl: runtime.adminUrl, ingressUrl: runtime.ingressUrl });
   dashboard?.ready({ ingressUrl: runtime.ingressUrl, adminUrl: runtime.adminUrl, services: runtime.services });
   const names = runtime.services.map((s) => `${s.name} (${s.handlers.map((h) => h.name).join(", ")})`);
   log(`services: ${names.join("; ")}`);
@@ -84,6 +90,7 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
   }
   log(`ingress: ${runtime.ingressUrl}`);
   log(`admin:   ${runtime.adminUrl}`);
+  log(`mcp:     ${runtime.adminUrl}/mcp`);
   for (const line of readyHint(runtime.services, runtime.ingressUrl, relative(process.cwd(), runtime.identity.projectDir))) log(line);
 
   await new Promise<void>((resolve) => {

@@ -12,6 +12,7 @@ import { clearState, keyStatus, readState, replaceState, setStateValue } from ".
 import { QueryRunner } from "./query.js";
 import { AdminReads } from "./reads.js";
 import { adminError, segmentHandler } from "./shape.js";
+import type { JournalCheckLog } from "./journal_check.js";
 
 export interface AdminApiOptions {
   /** The runtime's SQLite file; the admin API reads it on its own read-only connections. */
@@ -20,6 +21,14 @@ export interface AdminApiOptions {
   queryTimeoutMs?: number;
   /** Where that limit is set, named in the timeout error. */
   queryTimeoutSetting?: string;
+  /** The last reload's journal check, served at `GET /journal-check`. */
+  journalCheck?: JournalCheckLog;
+  /**
+   * Handlers mounted under a first path segment (`{ mcp: h }` serves `/mcp`):
+   * routes the runtime does not implement itself (the CLI's MCP server), inside
+   * this handler so that whatever wraps the admin API wraps them too.
+   */
+  mounts?: Record<string, Handler>;
 }
 
 export interface AdminApi {
@@ -41,6 +50,7 @@ const ROUTES = [
   "PATCH /invocations/{id}/cancel|kill|pause|resume|purge|restart-as-new",
   "DELETE /invocations/{id}?mode=Cancel|Kill|Purge",
   "POST /query",
+  "GET /journal-check",
 ];
 
 export function adminApi(engine: Engine, opts: AdminApiOptions): AdminApi {
@@ -51,7 +61,12 @@ export function adminApi(engine: Engine, opts: AdminApiOptions): AdminApi {
     ...(opts.queryTimeoutMs ? { timeoutMs: opts.queryTimeoutMs } : {}),
     ...(opts.queryTimeoutSetting ? { timeoutSetting: opts.queryTimeoutSetting } : {}),
   });
-  const handler = segmentHandler((req, s) => dispatch(engine, reads, query, req, s), notFound);
+  const handler = segmentHandler((req, s) => {
+    const mounted = s[0] !== undefined && s.length === 1 ? opts.mounts?.[s[0]] : undefined;
+    if (mounted) return mounted(req);
+    if (s[0] === "journal-check" && s.length === 1 && req.method === "GET" && opts.journalCheck) return opts.journalCheck.route();
+    return dispatch(engine, reads, query, req, s);
+  }, notFound);
 
   return {
     handler,
