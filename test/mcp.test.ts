@@ -344,7 +344,9 @@ describe("tools over stdio, against a running up", () => {
     expect(text).toContain('{"target":"counter/c1/add","status":"completed"}');
     const write = await tool(stdio, "query_sql", { query: "DELETE FROM sys_invocation" });
     expect(write.isError).toBe(true);
-    const bad = await tool(stdio, "query_sql", { query: "SELEC nonsense" });
+    expect(write.text).toMatch(/DELETE statements are not run here/);
+    // A statement that reads but is malformed gets SQLite's own message.
+    const bad = await tool(stdio, "query_sql", { query: "SELECT FROM nonsense WHERE" });
     expect(bad.isError).toBe(true);
     expect(bad.text).toMatch(/error \(ADMIN_ERROR\): .*syntax/);
   });
