@@ -12,7 +12,7 @@ import type { HandlerOptions } from "./options.js";
 import { wrap, type PromiseHost, type RestatePromise } from "./promise.js";
 import { serde as serdes, type Serde } from "./serde.js";
 import type { CancelState, EntryType, FromWorker, JournalEntry, Notify, Result, StartAttempt } from "./worker/protocol.js";
-import { ContextImpl } from "./context_impl.js";
+import type { Context } from "./context.js";
 import { now as clockNow } from "./clock.js";
 
 export interface ResolvedHandler {
@@ -61,12 +61,14 @@ export class Attempt implements PromiseHost {
   /** Set while the runtime has not confirmed that this invocation is durable: ctx.run closures wait for it. */
   gate: Promise<void> | undefined;
   private openGate: (() => void) | undefined;
-  readonly context: ContextImpl;
+  /** The handler's ctx, made by whoever runs attempts (context_impl.ts), so the two modules import one way. */
+  readonly context: Context;
 
   constructor(
     readonly start: StartAttempt,
     readonly handler: ResolvedHandler,
     private readonly send: (msg: FromWorker) => void,
+    makeContext: (attempt: Attempt) => Context,
   ) {
     let last = 0;
     for (const e of start.journal) {
@@ -77,7 +79,7 @@ export class Attempt implements PromiseHost {
     this.state = start.state ? new Map(start.state) : null;
     this.cancel = start.cancel ? { ...start.cancel } : undefined;
     if (start.gated) this.gate = new Promise<void>((resolve) => (this.openGate = resolve));
-    this.context = new ContextImpl(this);
+    this.context = makeContext(this);
   }
 
   get aid(): number {

@@ -7,7 +7,7 @@
 import type { Duration } from "./duration.js";
 import type { RestatePromise } from "./promise.js";
 import type { Serde } from "./serde.js";
-import type { Client, SendClient, ServiceDefinitionFrom, VirtualObjectDefinitionFrom, WorkflowDefinitionFrom } from "./types.js";
+import type { Client, InvocationHandle, InvocationPromise, SendClient, ServiceDefinitionFrom, VirtualObjectDefinitionFrom, WorkflowDefinitionFrom } from "./types.js";
 import type { TerminalError } from "./errors.js";
 
 export interface Rand {
@@ -60,11 +60,8 @@ export interface Request {
   readonly attemptCompletedSignal: AbortSignal;
 }
 
-export interface InvocationHandle {
-  readonly invocationId: Promise<InvocationId>;
-}
-
-export type InvocationPromise<T> = RestatePromise<T> & InvocationHandle;
+// Defined beside the client types that return them (types.ts), which this file imports.
+export type { InvocationHandle, InvocationPromise } from "./types.js";
 
 export interface Context {
   readonly rand: Rand;

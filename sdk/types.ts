@@ -1,7 +1,14 @@
 /** Definition and client types, shaped like `@restatedev/restate-sdk`'s. */
-import type { InvocationHandle, InvocationPromise } from "./context.js";
+import type { RestatePromise } from "./promise.js";
 import type { Opts, SendOpts } from "./rpc.js";
 import type { HandlerOptions, ObjectOptions, ServiceOptions, WorkflowOptions } from "./options.js";
+
+/** A call or send in flight: its invocation id once the runtime has accepted it. */
+export interface InvocationHandle {
+  readonly invocationId: Promise<string>;
+}
+
+export type InvocationPromise<T> = RestatePromise<T> & InvocationHandle;
 
 export interface ServiceDefinition<P extends string, M> {
   readonly name: P;

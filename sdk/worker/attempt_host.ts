@@ -5,6 +5,7 @@
  * the testing kit wires it to an engine in the same process.
  */
 import { Attempt } from "../attempt.js";
+import { ContextImpl } from "../context_impl.js";
 import type { HandlerRegistry } from "./registry.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
@@ -27,7 +28,7 @@ export class AttemptHost {
         const attempt = new Attempt(msg, handler, (m) => {
           if (m.t === "output" || m.t === "error" || m.t === "suspended" || m.t === "checked") this.attempts.delete(msg.aid);
           this.send(m);
-        });
+        }, (a) => new ContextImpl(a));
         this.attempts.set(msg.aid, attempt);
         void attempt.execute();
         return;
