@@ -22,6 +22,7 @@ import type { Handler } from "./ingress/http.js";
 import { acquireLock } from "./lock.js";
 import { adminWithIdentity, identityJson, ingressWithIdentity, newIdentity, type RuntimeIdentity } from "./identity.js";
 import { UserError } from "./errors.js";
+import { Releasers } from "./releasers.js";
 import { storageError } from "./storage/storage_errors.js";
 import type { ServiceManifest } from "../sdk/worker/protocol.js";
 
@@ -75,25 +76,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const dataDir = join(projectDir, DATA_DIR);
   const guards = portGuards(opts, host);
 
-  const releasers: Array<() => void | Promise<void>> = [];
-  // Once, whoever asks first (a stop, or a failed write): later calls share it.
-  let released: Promise<void> | undefined;
-  const release = () =>
-    (released ??= (async () => {
-      for (const r of releasers.reverse()) await r();
-      releasers.length = 0;
-    })());
+  // Released once, newest first, whoever asks first (a stop, or a failed write): later calls share it.
+  const releasers = new Releasers();
+  const release = () => releasers.release();
   try {
     mkdirSync(dataDir, { recursive: true });
-    releasers.push(acquireLock(dataDir));
+    releasers.add(acquireLock(dataDir));
     const entry = findEntry(projectDir, opts.entry);
     const builder = new Builder(entry, join(dataDir, "build"), projectDir);
-    releasers.push(() => builder.dispose());
+    releasers.add(() => builder.dispose());
     const built = await builder.build();
     log(`built ${relative(projectDir, entry)} in ${Math.round(built.millis)} ms`);
 
     const db = openDatabase(join(dataDir, "runtime.db"));
-    releasers.push(() => {
+    releasers.add(() => {
       // A clean stop leaves everything in runtime.db itself, not in its -wal file.
       try {
         db.pragma("wal_checkpoint(TRUNCATE)");
@@ -116,7 +112,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         setTimeout(() => void release(), 100);
       },
     });
-    releasers.push(() => engine.stop());
+    releasers.add(() => engine.stop());
 
     let pool!: WorkerPool;
     const services = await new Promise<ServiceManifest[]>((resolveReady, rejectReady) => {
@@ -140,7 +136,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         exit: (w, description) => engine.workerExited(w, description),
         output,
       });
-      releasers.push(() => pool.stop());
+      releasers.add(() => pool.stop());
       pool.start();
     });
 
@@ -149,14 +145,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       const reload = reloader({ builder, pool, engine, log, journalCheck, projectDir, firstBundle: built.outfile, firstInputs: built.inputs });
       const watcher = new SourceWatcher(projectDir, (files) => void reload(files));
       await watcher.start();
-      releasers.push(() => watcher.stop());
+      releasers.add(() => watcher.stop());
     }
 
     const maxBodyBytes = opts.maxBodyBytes ?? 10 * 1024 * 1024;
     const tooLarge = (limit: number) => ingressError(413, `the request body is larger than the limit of ${limit} bytes`, "ingress");
     const identity = newIdentity(projectDir);
     const ingress = await listen(guard(ingressWithIdentity(ingressRoutes(engine), identity), guards.ingress), host, opts.ingressPort ?? 8080, maxBodyBytes, tooLarge, "ingress", "--ingress-port");
-    releasers.push(() => closeServer(ingress));
+    releasers.add(() => closeServer(ingress));
     const adminHandlers = adminApi(engine, {
       dbFile: join(dataDir, "runtime.db"),
       ...(opts.queryTimeoutMs !== undefined ? { queryTimeoutMs: opts.queryTimeoutMs } : {}),
@@ -164,9 +160,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       journalCheck,
       ...(opts.adminMounts ? { mounts: opts.adminMounts } : {}),
     });
-    releasers.push(() => adminHandlers.close());
+    releasers.add(() => adminHandlers.close());
     const admin = await listen(guard(adminWithIdentity(adminHandlers.handler, identity), guards.admin), host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
-    releasers.push(() => closeServer(admin));
+    releasers.add(() => closeServer(admin));
 
     const ingressUrl = `http://${host}:${port(ingress)}`;
     const adminUrl = `http://${host}:${port(admin)}`;
@@ -175,7 +171,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const info = join(dataDir, "runtime.json");
     // camelCase urls and pid as before (scripts and the test helpers read them), plus the identity.
     writeFileSync(info, JSON.stringify({ pid: process.pid, ingressUrl, adminUrl, ...identityJson(identity) }, null, 2));
-    releasers.push(() => rmSync(info, { force: true }));
+    releasers.add(() => rmSync(info, { force: true }));
     return { ingressUrl, adminUrl, dataDir, identity, engine, services, stop: release };
   } catch (e) {
     await release().catch(() => undefined);

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Engine } from "../runtime/engine/engine.js";
+import { Releasers } from "../runtime/releasers.js";
 import { serveHttp } from "../runtime/ingress/http.js";
 import { guard } from "../runtime/ingress/guard.js";
 import { parseDelay } from "../runtime/ingress/duration.js";
@@ -106,7 +107,7 @@ export class RestateTestEnvironment {
     private readonly virtualClock: VirtualClock,
     private readonly quietMs: number,
     private readonly faults: Set<FaultState>,
-    private readonly release: () => void,
+    private readonly release: () => Promise<void>,
   ) {
     this.client = new TestClient(ingressUrl);
     this.clock = { now: virtualClock.now, advance: (by) => this.advance(by) };
@@ -118,24 +119,23 @@ export class RestateTestEnvironment {
       throw new Error("a RestateTestEnvironment is already running in this process: stop it first (the handlers' clock is per process)");
     }
     const registry = new HandlerRegistry(options.services.map(definitionOf), options.defaultServiceOptions);
-    const releasers: Array<() => void> = [() => (running = false)];
-    const release = () => {
-      for (const r of releasers.splice(0).reverse()) r();
-    };
+    const releasers = new Releasers();
+    releasers.add(() => void (running = false));
+    const release = () => releasers.release();
     running = true;
     try {
       const dir = mkdtempSync(join(tmpdir(), "restate-dev-testenv-"));
-      releasers.push(() => rmSync(dir, { recursive: true, force: true }));
+      releasers.add(() => rmSync(dir, { recursive: true, force: true }));
       const db: Db = openDatabase(join(dir, "runtime.db"));
       // The file is thrown away at stop: no need to wait for the disk.
       db.pragma("synchronous = OFF");
-      releasers.push(() => db.close());
+      releasers.add(() => db.close());
 
       const start = options.startTime instanceof Date ? options.startTime.getTime() : (options.startTime ?? Date.now());
       const clock = new VirtualClock(start);
       setClock(clock.now);
-      releasers.push(() => setClock(() => Date.now()));
-      releasers.push(() => clock.stop());
+      releasers.add(() => setClock(() => Date.now()));
+      releasers.add(() => clock.stop());
 
       const faults = new Set<FaultState>();
       const log = options.log ?? (() => {});
@@ -150,10 +150,10 @@ export class RestateTestEnvironment {
           crashAfterEntry: (inv, entries) => crashes(faults, inv, entries),
         },
       });
-      releasers.push(() => engine.stop());
+      releasers.add(() => engine.stop());
 
       const worker = new InProcessWorker(1, registry, (w, msg) => engine.onWorkerMessage(w, msg));
-      releasers.push(() => worker.stop());
+      releasers.add(() => worker.stop());
       engine.workerReady(worker, structuredClone(registry.manifest));
 
       const maxBodyBytes = 10 * 1024 * 1024;
@@ -161,7 +161,7 @@ export class RestateTestEnvironment {
       // The same checks as `up`'s ingress: loopback Host and origins only.
       const handler = guard(ingressRoutes(engine), { originFlag: "--allow-origin", error: (status, message) => ingressError(status, message, "ingress") });
       const server = await serveHttp(handler, { host: "127.0.0.1", port: 0, maxBodyBytes, tooLarge });
-      releasers.push(() => {
+      releasers.add(() => {
         server.close();
         server.closeAllConnections();
       });
@@ -170,7 +170,7 @@ export class RestateTestEnvironment {
       if (options.autoAdvance ?? true) void env.autoAdvance();
       return env;
     } catch (e) {
-      release();
+      await release().catch(() => undefined);
       throw e;
     }
   }
@@ -218,7 +218,7 @@ export class RestateTestEnvironment {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.release();
+    await this.release();
   }
 
   private quiet(): boolean {
