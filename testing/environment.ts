@@ -129,7 +129,7 @@ export class RestateTestEnvironment {
       const db: Db = openDatabase(join(dir, "runtime.db"));
       // The file is thrown away at stop: no need to wait for the disk.
       db.pragma("synchronous = OFF");
-      releasers.add(() => db.close());
+      releasers.add(() => void db.close());
 
       const start = options.startTime instanceof Date ? options.startTime.getTime() : (options.startTime ?? Date.now());
       const clock = new VirtualClock(start);
