@@ -12,6 +12,7 @@ import type { WorkerLink } from "./workers/link.js";
 import { openDatabase } from "./storage/db.js";
 import { Engine, type ReloadFinding } from "./engine/engine.js";
 import { WorkerPool } from "./workers/pool.js";
+import { WorkerSeam } from "./workers/seam.js";
 import { serveHttp } from "./ingress/http.js";
 import { checkGuardPolicy, guard, isLoopbackHostname, type GuardPolicy } from "./ingress/guard.js";
 import { ingressError, ingressRoutes } from "./ingress/routes.js";
@@ -100,8 +101,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     });
     // RESTATE_DEV_RELOAD_DEADLINE_MS: how long a replaced build's attempts may finish a ctx.run (default 10 s).
     const reloadDeadline = Number(process.env.RESTATE_DEV_RELOAD_DEADLINE_MS);
+    // Workers speak to the engine through this seam, both ways; the pool only manages their processes.
+    const seam = new WorkerSeam();
     const engine = new Engine({
       db,
+      workers: seam,
       log,
       ...(reloadDeadline > 0 ? { defaults: { reloadDeadlineMs: reloadDeadline } } : {}),
       onFatal: (e) => {
@@ -117,7 +121,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     let pool!: WorkerPool;
     const services = await new Promise<ServiceManifest[]>((resolveReady, rejectReady) => {
       let first = true;
-      pool = new WorkerPool(built.outfile, projectDir, {
+      pool = new WorkerPool(built.outfile, projectDir, seam, {
         ready: (w, services) => {
           engine.workerReady(w, services);
           if (first) {
@@ -132,8 +136,6 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
             rejectReady(new UserError("LOAD_FAILED", `loading ${entry} failed: ${message}`, stack ? `at ${firstFrame(stack)}` : "fix the entry file and start again"));
           } else log(`worker failed to load the bundle: ${message}`);
         },
-        message: (w, msg) => engine.onWorkerMessage(w, msg),
-        exit: (w, description) => engine.workerExited(w, description),
         output,
       });
       releasers.add(() => pool.stop());

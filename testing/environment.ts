@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Engine } from "../runtime/engine/engine.js";
 import { Releasers } from "../runtime/releasers.js";
+import { WorkerSeam } from "../runtime/workers/seam.js";
 import { serveHttp } from "../runtime/ingress/http.js";
 import { guard } from "../runtime/ingress/guard.js";
 import { parseDelay } from "../runtime/ingress/duration.js";
@@ -139,8 +140,10 @@ export class RestateTestEnvironment {
 
       const faults = new Set<FaultState>();
       const log = options.log ?? (() => {});
+      const seam = new WorkerSeam();
       const engine = new Engine({
         db,
+        workers: seam,
         log,
         onFatal: (e) => log(`fatal: the test database failed: ${e.message}`),
         clock,
@@ -152,7 +155,7 @@ export class RestateTestEnvironment {
       });
       releasers.add(() => engine.stop());
 
-      const worker = new InProcessWorker(1, registry, (w, msg) => engine.onWorkerMessage(w, msg));
+      const worker = new InProcessWorker(1, registry, seam);
       releasers.add(() => worker.stop());
       engine.workerReady(worker, structuredClone(registry.manifest));
 
@@ -222,7 +225,7 @@ export class RestateTestEnvironment {
   }
 
   private quiet(): boolean {
-    return !this.worker.busy && this.engine.commit.idle && !this.virtualClock.hasDue;
+    return !this.worker.busy && this.engine.writesIdle && !this.virtualClock.hasDue;
   }
 
   private async advance(by: string | number | Duration): Promise<void> {

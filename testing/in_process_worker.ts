@@ -6,6 +6,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { WorkerLink } from "../runtime/workers/link.js";
+import type { EngineBound, WorkerSeam } from "../runtime/workers/seam.js";
 import { AttemptHost } from "../sdk/worker/attempt_host.js";
 import { BatchingSender } from "../sdk/worker/channel.js";
 import type { HandlerRegistry } from "../sdk/worker/registry.js";
@@ -24,7 +25,8 @@ export class InProcessWorker implements WorkerLink {
   constructor(
     readonly id: number,
     registry: HandlerRegistry,
-    deliver: (worker: InProcessWorker, msg: FromWorker) => void,
+    /** The engine's seam: this worker's messages reach the engine through it. */
+    seam: WorkerSeam,
   ) {
     this.toWorker = new BatchingSender((batch) => {
       for (const msg of batch) {
@@ -35,13 +37,15 @@ export class InProcessWorker implements WorkerLink {
     this.toEngine = new BatchingSender((batch) => {
       for (const msg of batch) {
         this.inFlight--;
-        if (!this.ended) deliver(this, msg);
+        // No load handshake in process: the environment tells the engine the worker is ready.
+        if (!this.ended && msg.t !== "ready" && msg.t !== "loadError") seam.deliver(this, msg as EngineBound);
       }
     });
     this.host = new AttemptHost(
       () => registry,
       (msg) => this.post(this.toEngine, msg),
     );
+    seam.connect(this);
   }
 
   get alive(): boolean {

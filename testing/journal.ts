@@ -1,6 +1,6 @@
 /** Journal entries as tests read them: payloads decoded, completions spelled out. */
 import type { Engine } from "../runtime/engine/engine.js";
-import { entryFromRow, isCompleted } from "../runtime/storage/codec.js";
+import { isCompleted } from "../runtime/storage/codec.js";
 import type { EntryType, JournalEntry, Result } from "../sdk/worker/protocol.js";
 
 export interface JournalEntryView {
@@ -25,14 +25,9 @@ export interface JournalEntryView {
 
 /** The journal of an invocation: from memory while it runs, else from SQLite. */
 export function readJournal(engine: Engine, invocationId: string): JournalEntryView[] {
-  const active = engine.active.get(invocationId);
-  let entries: JournalEntry[];
-  if (active) entries = [...active.journal.values()];
-  else {
-    if (!engine.q.getInvocation(invocationId)) throw new Error(`invocation '${invocationId}' not found`);
-    entries = engine.q.journal(invocationId).map(entryFromRow);
-  }
-  return entries.sort((a, b) => a.index - b.index).map(view);
+  const entries = engine.journalOf(invocationId);
+  if (!entries) throw new Error(`invocation '${invocationId}' not found`);
+  return entries.map(view);
 }
 
 function view(e: JournalEntry): JournalEntryView {

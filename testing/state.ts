@@ -5,6 +5,7 @@
  * with the key's invocations, and resolve once committed.
  */
 import type { Engine } from "../runtime/engine/engine.js";
+import { writeState } from "../runtime/engine/operations.js";
 import { serde as serdes } from "../sdk/serde.js";
 import type { SerdeLike } from "./client.js";
 
@@ -35,12 +36,12 @@ export class StateProxy {
   /** Stores `value` under `name`. */
   async set<T>(name: string, value: T, serde?: SerdeFor<T>): Promise<void> {
     const bytes = (serde ?? (serdes.json as SerdeFor<T>)).serialize(value);
-    await this.engine.writeState(this.service, this.key, { set: name, value: bytes });
+    await writeState(this.engine, this.service, this.key, { set: name, value: bytes });
   }
 
   /** Replaces the key's whole state with these values. */
   async setAll<T>(values: Record<string, T>, serde?: SerdeFor<T>): Promise<void> {
     const s = serde ?? (serdes.json as SerdeFor<T>);
-    await this.engine.writeState(this.service, this.key, { replace: new Map(Object.entries(values).map(([n, v]) => [n, s.serialize(v)])) });
+    await writeState(this.engine, this.service, this.key, { replace: new Map(Object.entries(values).map(([n, v]) => [n, s.serialize(v)])) });
   }
 }

@@ -7,6 +7,7 @@
  */
 import { json, type HttpRequest, type HttpResponse } from "../ingress/http.js";
 import type { Engine } from "../engine/engine.js";
+import * as operations from "../engine/operations.js";
 import { isInvocationId } from "../engine/ids.js";
 import { entryFromRow, isCompleted, resultFromColumns, toBytes } from "../storage/codec.js";
 import type { Result } from "../../sdk/worker/protocol.js";
@@ -100,22 +101,22 @@ export async function invocationAction(engine: Engine, reads: AdminReads, id: st
   try {
     switch (action as Action) {
       case "cancel":
-        await engine.cancel(id);
+        await operations.cancel(engine, id);
         return empty(202);
       case "kill":
-        await engine.kill(id);
+        await operations.kill(engine, id);
         return empty(200);
       case "pause": {
         // Restate answers 202 when a running attempt has to be stopped first, 200 when the pause is immediate.
         const before = reads.invocation(id)?.status;
-        await engine.pause(id);
+        await operations.pause(engine, id);
         return empty(before === "running" ? 202 : 200);
       }
       case "resume":
-        await engine.resume(id);
+        await operations.resume(engine, id);
         return empty(200);
       case "purge":
-        await engine.purge(id);
+        await operations.purge(engine, id);
         return empty(200);
       case "restart-as-new":
         return await restartAsNew(engine, id, req);
@@ -129,10 +130,10 @@ export async function invocationAction(engine: Engine, reads: AdminReads, id: st
 export async function deleteInvocation(engine: Engine, id: string, req: HttpRequest): Promise<HttpResponse> {
   if (!isInvocationId(id)) return badInvocationId(id);
   const mode = req.query.get("mode") ?? "Cancel";
-  const run = { Cancel: engine.cancel, cancel: engine.cancel, Kill: engine.kill, kill: engine.kill, Purge: engine.purge, purge: engine.purge }[mode];
+  const run = { Cancel: operations.cancel, cancel: operations.cancel, Kill: operations.kill, kill: operations.kill, Purge: operations.purge, purge: operations.purge }[mode];
   if (!run) return adminError(400, `unknown mode '${mode}'; pass ?mode=Cancel, ?mode=Kill or ?mode=Purge (or use PATCH /invocations/{id}/cancel|kill|purge)`);
   try {
-    await run.call(engine, id);
+    await run(engine, id);
     return empty(202);
   } catch (e) {
     return errorResponse(e);
@@ -161,7 +162,7 @@ async function restartAsNew(engine: Engine, id: string, req: HttpRequest): Promi
       }
     }
   }
-  const newId = await engine.restartAsNew(id, from, overrides);
+  const newId = await operations.restartAsNew(engine, id, from, overrides);
   return json(200, { new_invocation_id: newId });
 }
 

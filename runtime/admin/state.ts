@@ -9,6 +9,7 @@
  */
 import { json, type HttpRequest, type HttpResponse } from "../ingress/http.js";
 import type { Engine } from "../engine/engine.js";
+import * as operations from "../engine/operations.js";
 import type { ServiceManifest } from "../../sdk/worker/protocol.js";
 import { toBytes } from "../storage/codec.js";
 import type { AdminReads } from "./reads.js";
@@ -64,7 +65,7 @@ export async function replaceState(engine: Engine, service: string, req: HttpReq
     }
     replace.set(name, Uint8Array.from(bytes as number[]));
   }
-  return write(() => engine.writeState(service, body.object_key as string, { replace }));
+  return write(() => operations.writeState(engine, service, body.object_key as string, { replace }));
 }
 
 /** `PUT /services/{svc}/state/{key}/{name}` with the JSON value as the body. */
@@ -74,14 +75,14 @@ export async function setStateValue(engine: Engine, service: string, key: string
   if (!bodyJson(req.body).ok) {
     return adminError(400, `the body must be the JSON value to store, e.g. curl -X PUT --data '42' …/services/${service}/state/${key}/${name}`);
   }
-  return write(() => engine.writeState(service, key, { set: name, value: new Uint8Array(req.body) }));
+  return write(() => operations.writeState(engine, service, key, { set: name, value: new Uint8Array(req.body) }));
 }
 
 /** `DELETE /services/{svc}/state/{key}[/{name}]`. */
 export async function clearState(engine: Engine, service: string, key: string, name: string | undefined): Promise<HttpResponse> {
   const found = keyedService(engine, service);
   if (!found.ok) return found.response;
-  return write(() => engine.writeState(service, key, name === undefined ? { clearAll: true } : { clear: name }));
+  return write(() => operations.writeState(engine, service, key, name === undefined ? { clearAll: true } : { clear: name }));
 }
 
 async function write(op: () => unknown): Promise<HttpResponse> {

@@ -1,23 +1,33 @@
 /**
- * The durable engine: invocation lifecycle, per-key inbox and locks, journal,
- * retries, timers, suspension and cancellation. It keeps unfinished
- * invocations in memory and writes every change through group commit; SQLite
- * is the truth it recovers from.
+ * The durable engine: the invocation lifecycle. It is the one actor that
+ * changes the engine's state, which lives in components that own it and
+ * answer with decisions: keys.ts (locks, inbox, state cache), timers.ts,
+ * store.ts (invocations, attempts, idempotency, waiters), builds.ts (workers
+ * and reloads), promises.ts (durable promises), retention.ts (the sweeper),
+ * failure_policy.ts (retry, pause or fail). Operator actions (operations.ts)
+ * import this file, never the reverse. Every change is written through group
+ * commit; SQLite is the truth the engine recovers from.
  *
  * The durability rule: nothing leaves the engine before the write that records
  * it is durable. Group commit (storage/commit.ts) applies writes in order, so a
- * callback or barrier covers everything queued before it. Concretely:
+ * callback or barrier covers everything queued before it. This file is the only
+ * one that talks to workers (through the WorkerSeam), so the rule lives here:
  * - Operations the ingress and the admin API acknowledge (invoke, attach,
  *   awakeable completion, cancel, kill, pause, resume, purge, restart, state
  *   writes) return promises that settle on `commit.durable()` (see `durably`).
  * - Notifications that let user code continue past a journaled command (a run's
- *   ack, an entry's result, a call's child id, a cancel) are sent from the
- *   callback of the write that records them, so workers also see completions in
- *   the order of their sequence numbers.
+ *   ack, an entry's result, a call's child id, a cancel) are sent only by
+ *   `notifyAttempt` (and the cancel message) from the callback of the write
+ *   that records them, so workers also see completions in the order of their
+ *   sequence numbers.
  * - An attempt may start before its invocation's insert (or the previous holder's
- *   completion on the key) is durable, but it runs no ctx.run closure until the
- *   engine says everything before it is durable (`what: "durable"`): user code
- *   with effects never runs for an invocation a crash could forget.
+ *   completion on the key) is durable (`gated`), but it runs no ctx.run closure
+ *   until the engine says everything before it is durable (`what: "durable"`):
+ *   user code with effects never runs for an invocation a crash could forget.
+ * - An awakeable resolved before its entry reached the engine is kept durably
+ *   (early completions) and applied when the entry is recorded or recovered.
+ * - Entries waiting for another invocation (attach, idempotent calls) are
+ *   rebuilt from the journal on start (`rearm`); no completion is dropped.
  *
  * Safe exceptions, not acknowledged: GetState/SetState and other commands that
  * complete in the SDK (their values come from the state snapshot) are journaled
@@ -31,26 +41,35 @@
 import type { Db } from "../storage/db.js";
 import { GroupCommit } from "../storage/commit.js";
 import { Queries, type InvocationRow } from "../storage/queries.js";
-import { isCompleted, resultFromColumns, toBytes } from "../storage/codec.js";
-import type { Checked, FromWorker, HandlerManifest, JournalEntry, Notify, Result, ServiceManifest, StartAttempt } from "../../sdk/worker/protocol.js";
+import { entryFromRow, isCompleted, resultFromColumns, toBytes } from "../storage/codec.js";
+import { parseAwakeableId } from "../../sdk/awakeable_id.js";
+import { PROTOCOL_VIOLATION_CODE } from "../../sdk/errors.js";
+import type { AttemptError, HandlerManifest, JournalEntry, Notify, Result, ServiceManifest, StartAttempt } from "../../sdk/worker/protocol.js";
 import type { WorkerLink } from "../workers/link.js";
+import type { EngineBound, WorkerSeam } from "../workers/seam.js";
 import { EngineError } from "./errors.js";
-import { describeAttach, type EntryWaiter } from "./waits.js";
+import { describeAttach } from "./waits.js";
 import { newInvocationId, newSeed, workflowRunId } from "./ids.js";
-import { fromRow, holdsLock, idempotencyMapKey, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
-import { KeyLocks, lockKey } from "./locks.js";
-import { adopt, checkJournals, retiredWorkerExited, retireIfIdle } from "./reload.js";
-import { formatMs } from "./retry.js";
-import { systemClock, type Clock, type ClockTimer } from "./clock.js";
-import { completeAwakeable, onPromiseCommand, promiseKey, waitForPromise } from "./promises.js";
-import { cancel, kill, pause, purge, restartAsNew, resume, tryOperator, writeState } from "./operations.js";
-import { scheduleSweep, sweep } from "./retention.js";
-import { attemptFailed, retryNow } from "./failures.js";
-import { afterNewEntry, replayInsteadOfOutput, type EngineTestingOptions } from "./testing_hooks.js";
+import { describeTarget, fromRow, holdsLock, idempotencyMapKey, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
+import { Keys, type StateEntries, type StateWrite } from "./keys.js";
+import { Timers } from "./timers.js";
+import { InvocationStore, type Completion } from "./store.js";
+import { Builds } from "./builds.js";
+import { DurablePromises, type PromiseRef } from "./promises.js";
+import { Sweeper, type ForgetRow } from "./retention.js";
+import { decideFailure } from "./failure_policy.js";
+import { formatMs, resolveRetryPolicy } from "./retry.js";
+import { systemClock, type Clock } from "./clock.js";
+import { afterNewEntry, failsFast, replaysBeforeOutput, type EngineTestingOptions } from "./testing_hooks.js";
+
+export type { Completion } from "./store.js";
+export type { StateEntries } from "./keys.js";
 
 export interface EngineOptions {
   db: Db;
   log: (line: string) => void;
+  /** The path to and from the workers: the engine subscribes to it. */
+  workers: WorkerSeam;
   /** Called when a write fails: the engine can no longer acknowledge anything. */
   onFatal: (e: Error) => void;
   /** Defaults as Restate's: retention of results and journals 1 day, inactivity 1 min, abort 10 min. */
@@ -101,13 +120,6 @@ export interface Accepted {
   durable: Promise<void>;
 }
 
-export interface Completion {
-  id: string;
-  result: Result;
-  completedAt: number;
-  expiresAt?: number;
-}
-
 export type Lookup = { state: "completed"; completion: Completion } | { state: "running" } | { state: "unknown" };
 
 /** An in-flight invocation whose journal a new build does not follow. */
@@ -119,83 +131,52 @@ export interface ReloadFinding {
   inconclusive?: string;
 }
 
-
 export type StateChange = { replace: Map<string, Uint8Array> } | { set: string; value: Uint8Array } | { clear: string } | { clearAll: true };
 
+const KILLED: Result = { kind: "failure", code: 409, message: "killed" };
+const CANCELLED: Result = { kind: "failure", code: 409, message: "Cancelled" };
+const UNAVAILABLE_HINT = "free disk space or fix the data directory, then restart restate-dev up: it recovers from what was committed";
 
-/**
- * The engine's state lives here; its behaviour is split by concern across this
- * folder (operations, reload, promises, failures, retention), whose functions
- * work on these members. Outside runtime/engine/, use the documented methods.
- */
 export class Engine {
-  readonly commit: GroupCommit;
-  readonly q: Queries;
-  readonly log: (line: string) => void;
-  readonly defaults: EngineDefaults;
-  readonly clock: Clock;
-  readonly testing: EngineTestingOptions | undefined;
+  private readonly commit: GroupCommit;
+  private readonly q: Queries;
+  private readonly log: (line: string) => void;
+  private readonly defaults: EngineDefaults;
+  private readonly clock: Clock;
+  private readonly testing: EngineTestingOptions | undefined;
+  private readonly seam: WorkerSeam;
 
-  services = new Map<string, ServiceManifest>();
-  readonly active = new Map<string, ActiveInvocation>();
-  readonly attempts = new Map<number, ActiveInvocation>();
-  readonly locks = new KeyLocks();
-  readonly idempotency = new Map<string, string>();
-  /** Clients (HTTP attach, calls answered live) waiting for an invocation's completion: memory only, they reconnect. */
-  readonly waiters = new Map<string, Set<CompletionWaiter>>();
-  /**
-   * Journal entries waiting for another invocation's completion that is not their
-   * own child: idempotent calls attached to a running invocation, AttachInvocation.
-   * Rebuilt from the journal on recovery (`rearm`); completed in the same
-   * transaction as the invocation they wait for.
-   */
-  readonly entryWaiters = new Map<string, EntryWaiter[]>();
-  /**
-   * Completions (awakeable resolutions) that arrived for an entry index the
-   * invocation's attempt has not recorded yet: durable, applied when it is.
-   */
-  readonly earlyCompletions = new Map<string, Map<number, Result>>();
-  /** Results of invocations that completed but whose completion is not durable yet (still in `active`). */
-  private readonly completing = new Map<string, Result>();
-  readonly timers = new Map<string, ClockTimer>();
-  /** Workflow promise name -> GetPromise entries waiting for it. */
-  readonly promiseWaiters = new Map<string, Array<{ id: string; index: number }>>();
-  /** Completed promises whose row may not be committed yet (SQLite has the rest). */
-  readonly recentPromises = new Map<string, Result>();
-  /**
-   * State of keys whose exclusive handlers are active, including writes not yet
-   * committed: the next exclusive invocation on a key starts as soon as the
-   * previous one returns, without waiting for its commit. Shared handlers read
-   * committed state from SQLite instead.
-   */
-  readonly stateCache = new Map<string, Map<string, Uint8Array>>();
-  readonly workers = new Map<number, WorkerLink>();
-  /** Attempts per worker, so an old build's worker stops the moment it holds none. */
-  private readonly workerLoad = new Map<number, number>();
-  /** Workers of older builds whose attempts are moving to the current one. */
-  readonly retiring = new Map<number, () => void>();
-  /** Reload checks (dry runs) waiting for their answer. */
-  readonly checks = new Map<number, (msg: Checked) => void>();
-  worker: WorkerLink | undefined;
-  nextAid = 1;
-  inboxSeq: number;
-  stopped = false;
-  sweeper: { timer: ClockTimer; at: number } | undefined;
+  private services = new Map<string, ServiceManifest>();
+  private readonly store = new InvocationStore();
+  private readonly keys: Keys;
+  private readonly timers: Timers;
+  private readonly builds = new Builds();
+  private readonly promises: DurablePromises;
+  private readonly sweeper: Sweeper;
+  private stopped = false;
 
   constructor(opts: EngineOptions) {
     this.q = new Queries(opts.db);
     this.commit = new GroupCommit(
       opts.db,
       (e) => this.fail(e, opts.onFatal),
-      (why) => new EngineError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${why}); nothing was acknowledged`, "free disk space or fix the data directory, then restart restate-dev up: it recovers from what was committed"),
+      (why) => new EngineError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${why}); nothing was acknowledged`, UNAVAILABLE_HINT),
     );
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
     this.testing = opts.testing;
     this.defaults = { ...DEFAULTS, ...opts.defaults };
-    this.inboxSeq = this.q.maxInboxSeq();
+    this.keys = new Keys(this.q.maxInboxSeq(), (service, key) => this.loadState(service, key));
+    this.timers = new Timers(this.clock);
+    this.promises = new DurablePromises(this.q);
+    this.sweeper = new Sweeper(this.clock, this.q, this.commit, (row) => this.forget(row));
+    this.seam = opts.workers;
+    this.seam.subscribe({
+      message: (worker, msg) => this.onWorkerMessage(worker, msg),
+      exited: (worker, description) => this.workerExited(worker, description),
+    });
     this.recover();
-    sweep(this);
+    this.sweeper.sweep();
   }
 
   // --- services and workers ------------------------------------------------------
@@ -214,10 +195,9 @@ export class Engine {
 
   /** A worker loaded the bundle: it takes every new attempt from now on. */
   workerReady(worker: WorkerLink, services: ServiceManifest[]): void {
-    this.workers.set(worker.id, worker);
-    this.worker = worker;
+    this.builds.makeCurrent(worker);
     this.services = new Map(services.map((s) => [s.name, s]));
-    for (const inv of [...this.active.values()].sort((a, b) => a.createdAt - b.createdAt)) {
+    for (const inv of this.store.byAge()) {
       if (inv.status === "ready" && !inv.attempt) this.startAttempt(inv);
     }
   }
@@ -225,14 +205,25 @@ export class Engine {
   /**
    * A new build's worker takes over: new attempts go to it, and attempts on the
    * previous worker are asked to suspend there and resume here by replay.
-   * Attempts busy in a ctx.run finish on the old code first (up to a deadline).
+   * One attempt runs on one worker: an attempt busy in a ctx.run finishes it on
+   * the old code; at the deadline the old worker is stopped, and only once it
+   * has exited do its attempts start again on the new one (as after a crash:
+   * a closure cut off runs again, never twice at once).
    */
   adopt(worker: WorkerLink, services: ServiceManifest[], retired: (old: WorkerLink) => void): void {
-    return adopt(this, worker, services, retired);
+    const previous = this.builds.current;
+    this.workerReady(worker, services);
+    if (!previous || previous === worker) return;
+    this.builds.retire(previous.id, () => retired(previous));
+    for (const inv of this.attemptsOn(previous.id)) this.seam.send(previous.id, { t: "suspend", aid: inv.attempt!.attemptId });
+    this.builds.retireIfIdle(previous.id)?.();
+    const deadline = this.defaults.reloadDeadlineMs;
+    this.timers.background(deadline, () => {
+      if (!this.builds.isRetiring(previous.id)) return;
+      this.log(`the previous build still runs ${this.builds.attemptsOn(previous.id)} attempt(s) after ${deadline / 1000} s: stopping its worker; they continue on the new build by replay`);
+      previous.stop();
+    });
   }
-
-
-
 
   /**
    * Replays the journal of every in-flight invocation against a new build,
@@ -240,28 +231,58 @@ export class Engine {
    * journal the new code would not follow.
    */
   checkJournals(worker: WorkerLink, timeoutMs = 3000): Promise<ReloadFinding[]> {
-    return checkJournals(this, worker, timeoutMs);
+    const targets = [...this.store.all()].filter((inv) => inv.journal.size > 0 && inv.status !== "pending" && inv.status !== "scheduled");
+    return Promise.all(
+      targets.map(
+        (inv) =>
+          new Promise<ReloadFinding | undefined>((resolve) => {
+            const attemptId = this.store.newAttemptId();
+            const timer = this.clock.setTimeout(() => {
+              this.builds.dropCheck(attemptId);
+              resolve({ invocationId: inv.id, target: describeTarget(inv), status: inv.status, inconclusive: "the replay did not finish in time" });
+            }, timeoutMs);
+            this.builds.expectCheck(attemptId, (msg) => {
+              this.clock.clearTimeout(timer);
+              this.builds.dropCheck(attemptId);
+              if (msg.ok) return resolve(undefined);
+              resolve({
+                invocationId: inv.id,
+                target: describeTarget(inv),
+                status: inv.status,
+                ...(msg.mismatch ? { mismatch: msg.mismatch } : {}),
+                ...(msg.inconclusive ? { inconclusive: msg.inconclusive } : {}),
+              });
+            });
+            this.seam.send(worker.id, { ...this.startMessage(inv, attemptId), dryRun: true });
+          }),
+      ),
+    ).then((all) => all.filter((f): f is ReloadFinding => f !== undefined));
   }
 
-  /** A worker died: every attempt it ran fails and is retried. */
-  workerExited(worker: WorkerLink, description: string): void {
+  /** A worker died: every attempt it ran fails and is retried. A retired worker's attempts move on, not counted as failures. */
+  private workerExited(worker: WorkerLink, description: string): void {
     if (this.stopped) return;
-    if (this.retiring.has(worker.id)) return retiredWorkerExited(this, worker.id);
-    this.workers.delete(worker.id);
-    if (this.worker === worker) this.worker = undefined;
-    for (const inv of [...this.attempts.values()]) {
-      if (inv.attempt?.workerId !== worker.id) continue;
-      attemptFailed(this, inv, { t: "error", aid: inv.attempt.aid, code: 500, message: `the worker process ended (${description}) while this attempt was running` });
+    const outcome = this.builds.exited(worker);
+    if (outcome !== "crashed") {
+      for (const inv of this.attemptsOn(worker.id)) {
+        this.endAttempt(inv);
+        this.startAttempt(inv);
+      }
+      outcome.retired?.();
+      return;
     }
+    for (const inv of this.store.onWorker(worker.id)) {
+      this.attemptFailed(inv, { t: "error", aid: inv.attempt!.attemptId, code: 500, message: `the worker process ended (${description}) while this attempt was running` });
+    }
+  }
+
+  private attemptsOn(workerId: number): ActiveInvocation[] {
+    return this.builds.attemptsOn(workerId) === 0 ? [] : this.store.onWorker(workerId);
   }
 
   // --- ingress-facing API ----------------------------------------------------------
 
-  invoke(
-    req: InvokeRequest,
-    parent?: { id: string; index: number | undefined },
-    restart?: { from: string; journal: Map<number, JournalEntry> },
-  ): Accepted {
+  invoke(req: InvokeRequest, parent?: { id: string; index: number | undefined }, restart?: { from: string; journal: Map<number, JournalEntry> }): Accepted {
     const svc = this.services.get(req.service);
     const h = svc?.handlers.find((x) => x.name === req.handler);
     if (!svc || !h) throw new EngineError("NOT_FOUND", 404, `handler ${req.service}/${req.handler} not found`);
@@ -270,12 +291,12 @@ export class Engine {
     if (isWorkflowRun) {
       // A workflow runs once per key: its id is derived from the key.
       id = workflowRunId(req.service, req.key ?? "");
-      if (this.active.has(id) || this.q.getInvocation(id)) {
+      if (this.store.has(id) || this.q.getInvocation(id)) {
         return { invocationId: id, previouslyAccepted: true, workflowAlreadyInvoked: true, durable: this.commit.durable() };
       }
     } else {
       if (req.idempotencyKey !== undefined) {
-        const existing = this.idempotency.get(idempotencyMapKey(req));
+        const existing = this.store.idempotent(idempotencyMapKey(req));
         // Acknowledged only once the first one's insert is durable (it may still be queued).
         if (existing) return { invocationId: existing, previouslyAccepted: true, durable: this.commit.durable() };
       }
@@ -304,24 +325,21 @@ export class Engine {
       inboxSeq: undefined,
       createdAt: now,
       attempt: undefined,
-      timer: undefined,
       retriesSinceEntry: 0,
       lastEntryAt: now,
       lastFailure: undefined,
       nextSeq: maxSeq(restart?.journal) + 1,
       cancel: undefined,
       waitingOn: undefined,
-      inactivity: undefined,
       restartedFrom: restart?.from,
     };
     if (!delayed && holdsLock(inv)) this.enterInbox(inv);
-    this.active.set(inv.id, inv);
-    if (inv.idempotencyKey !== undefined) this.idempotency.set(idempotencyMapKey(req), inv.id);
+    this.store.add(inv);
+    if (inv.idempotencyKey !== undefined) this.store.rememberIdempotency(idempotencyMapKey(req), inv.id);
     // The row and the copied entries as they are now: entries recorded before this flush insert themselves.
-    const insert = this.invocationInsert(inv);
-    this.commit.enqueue(insert);
+    this.commit.enqueue(this.invocationInsert(inv));
     const durable = this.commit.durable();
-    if (delayed) this.scheduleAt(inv, inv.scheduledAt!, () => this.due(inv));
+    if (delayed) this.timers.startAt(inv.id, inv.scheduledAt!, () => this.due(inv));
     else if (inv.status === "ready") this.startAttempt(inv);
     return { invocationId: inv.id, previouslyAccepted: false, durable, ...(delayed ? { executionTime: inv.scheduledAt! } : {}) };
   }
@@ -334,17 +352,7 @@ export class Engine {
     const found = this.lookup(id);
     if (found.state === "completed") return Promise.resolve(found.completion);
     if (found.state === "unknown") return Promise.reject(new EngineError("NOT_FOUND", 404, "invocation not found"));
-    return new Promise((resolve, reject) => {
-      const w: CompletionWaiter = { resolve, reject };
-      let set = this.waiters.get(id);
-      if (!set) this.waiters.set(id, (set = new Set()));
-      set.add(w);
-      signal?.addEventListener("abort", () => {
-        const s = this.waiters.get(id);
-        s?.delete(w);
-        if (s?.size === 0) this.waiters.delete(id);
-      }, { once: true });
-    });
+    return this.store.waitForCompletion(id, signal);
   }
 
   /** Runs an operation and settles once what it wrote is durable: the way to acknowledge. */
@@ -360,62 +368,198 @@ export class Engine {
 
   /** A commit failed: every client still waiting hears 503 now, then the runtime stops. */
   private fail(e: Error, onFatal: (e: Error) => void): void {
-    const refused = new EngineError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${e.message}); stopping`, "free disk space or fix the data directory, then restart restate-dev up: it recovers from what was committed");
-    for (const set of this.waiters.values()) for (const w of set) w.reject(refused);
-    this.waiters.clear();
+    this.store.refuseAll(new EngineError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${e.message}); stopping`, UNAVAILABLE_HINT));
     onFatal(e);
   }
 
   lookup(id: string): Lookup {
-    if (this.active.has(id)) return { state: "running" };
+    if (this.store.has(id)) return { state: "running" };
     const row = this.q.getInvocation(id);
     if (!row) return { state: "unknown" };
     if (row.status !== "completed") return { state: "running" };
     return { state: "completed", completion: completionFromRow(row) };
   }
 
+  /** Resolves or rejects an awakeable; unknown or completed ones are ignored (first value wins). Settles once durable. */
+  completeAwakeable(awakeableId: string, result: Result): Promise<void> {
+    return this.durably(() => this.resolveAwakeable(awakeableId, result));
+  }
+
+  /**
+   * State of a key as its next exclusive handler sees it: the key's cache
+   * (with writes not committed yet) while it is active, else SQLite.
+   */
+  readState(service: string, key: string): StateEntries {
+    return this.keys.read(service, key);
+  }
+
+  /** Who holds a key's lock and who waits for it, in order. */
+  keyStatus(service: string, key: string): { holder: string | undefined; inbox: string[] } {
+    return this.keys.status(service, key);
+  }
+
+  /** The invocation an idempotency key names, if any. */
+  idempotentInvocation(req: { service: string; key?: string; handler: string; idempotencyKey: string }): string | undefined {
+    return this.store.idempotent(idempotencyMapKey(req));
+  }
+
+  /** The invocation id of a workflow's run for a key, if it ran (or runs). */
+  workflowRun(service: string, key: string): { id: string; exists: boolean } {
+    const id = workflowRunId(service, key);
+    return { id, exists: this.store.has(id) || this.q.getInvocation(id) !== undefined };
+  }
+
+  /** An invocation's journal, in order: from memory while it runs, else from SQLite; undefined if unknown. */
+  journalOf(id: string): JournalEntry[] | undefined {
+    const inv = this.store.get(id);
+    let entries: JournalEntry[];
+    if (inv) entries = [...inv.journal.values()];
+    else if (this.q.getInvocation(id)) entries = this.q.journal(id).map(entryFromRow);
+    else return undefined;
+    return entries.sort((a, b) => a.index - b.index);
+  }
+
+  /** No write is queued or being committed. */
+  get writesIdle(): boolean {
+    return this.commit.idle;
+  }
+
+  // --- for operator actions (operations.ts) -----------------------------------------
+
+  /** The unfinished invocation with this id (completed ones stay until their completion is durable). */
+  activeInvocation(id: string): ActiveInvocation | undefined {
+    return this.store.get(id);
+  }
+
+  storedInvocation(id: string): InvocationRow | undefined {
+    return this.q.getInvocation(id);
+  }
+
+  storedJournal(id: string): ReturnType<Queries["journal"]> {
+    return this.q.journal(id);
+  }
+
+  /** Cancels an invocation and its child calls; nothing if it is completed or unknown. */
+  cancelInvocation(id: string): void {
+    const inv = this.store.get(id);
+    if (!inv || inv.status === "completed" || inv.cancel) return;
+    if (inv.status === "pending" || inv.status === "scheduled") {
+      // Never started: nothing to compensate.
+      this.complete(inv, CANCELLED);
+      return;
+    }
+    const seq = inv.nextSeq++;
+    inv.cancel = { seq };
+    const now = this.clock.now();
+    this.commit.enqueue(
+      () => this.q.setCancel(id, seq, null, now),
+      () => {
+        const attempt = inv.attempt;
+        if (attempt) this.seam.send(attempt.workerId, { t: "cancel", aid: attempt.attemptId, seq });
+        else if (this.store.has(id)) {
+          // Suspended, backing off or paused: run it now so the handler sees the cancel.
+          this.timers.cancelStart(id);
+          this.startAttempt(inv);
+        }
+      },
+    );
+    for (const child of childCalls(inv)) this.cancelInvocation(child);
+  }
+
+  /** Ends an invocation and its child calls at once with 409 "killed"; nothing if it is completed or unknown. */
+  killInvocation(id: string): void {
+    const inv = this.store.get(id);
+    if (!inv || inv.status === "completed") return;
+    const attempt = inv.attempt;
+    if (attempt) this.seam.send(attempt.workerId, { t: "abort", aid: attempt.attemptId });
+    const children = childCalls(inv);
+    this.complete(inv, KILLED);
+    for (const child of children) this.killInvocation(child);
+  }
+
+  /** Stops a running, suspended or backing-off invocation until resumed. */
+  pauseInvocation(inv: ActiveInvocation): void {
+    const attempt = inv.attempt;
+    if (attempt) this.seam.send(attempt.workerId, { t: "abort", aid: attempt.attemptId });
+    this.endAttempt(inv);
+    this.setPaused(inv, inv.lastFailure);
+  }
+
+  /** Starts a paused, suspended or backing-off invocation now. */
+  resumeInvocation(inv: ActiveInvocation): void {
+    if (inv.attempt) return;
+    this.timers.cancelStart(inv.id);
+    this.setStatus(inv, "ready");
+    this.startAttempt(inv);
+  }
+
+  /** Forgets a completed invocation: its idempotency key, its rows (a workflow's state and promises too). */
+  forget(row: ForgetRow): void {
+    if (row.idempotency_key !== null) this.store.forgetIdempotency(idempotencyMapKey({ ...row, idempotencyKey: row.idempotency_key }), row.id);
+    this.commit.enqueue(() => {
+      this.q.deleteInvocation(row.id);
+      if (row.handler_type === "workflow" && row.key !== null) {
+        // A workflow's state and promises live as long as its run is retained.
+        this.q.clearAllState(row.service, row.key);
+        this.q.deletePromises(row.service, row.key);
+      }
+    });
+  }
+
+  /** State commands write through the key's cache and commit with their journal entry. */
+  applyState(service: string, key: string, w: StateWrite, alsoWrite?: () => void): void {
+    this.keys.write(service, key, w);
+    const q = this.q;
+    const write =
+      w.type === "SetState"
+        ? () => q.setState(service, key, w.name, w.value)
+        : w.type === "ClearState"
+          ? () => q.clearState(service, key, w.name)
+          : () => q.clearAllState(service, key);
+    this.commit.enqueue(() => {
+      alsoWrite?.();
+      write();
+    });
+  }
+
   // --- recovery ----------------------------------------------------------------------
 
   /** Rebuilds memory from the database after a start or a crash. */
-  recover(): void {
+  private recover(): void {
     const now = this.clock.now();
     for (const rec of this.q.idempotencyRecords(now)) {
-      this.idempotency.set(idempotencyMapKey({ ...rec, idempotencyKey: rec.idempotency_key }), rec.invocation_id);
+      this.store.rememberIdempotency(idempotencyMapKey({ ...rec, idempotencyKey: rec.idempotency_key }), rec.invocation_id);
     }
     const rows = this.q.unfinished();
-    for (const row of rows) this.active.set(row.id, fromRow(row, this.q.journal(row.id)));
+    for (const row of rows) this.store.add(fromRow(row, this.q.journal(row.id)));
     for (const c of this.q.earlyCompletions()) {
-      if (!this.active.has(c.invocation_id)) continue;
-      this.earlyFor(c.invocation_id).set(c.idx, resultFromColumns(c.result_kind, c.result)!);
+      if (this.store.has(c.invocation_id)) this.store.addEarly(c.invocation_id, c.idx, resultFromColumns(c.result_kind, c.result)!);
     }
-    const ordered = [...this.active.values()].sort((a, b) => (a.inboxSeq ?? 0) - (b.inboxSeq ?? 0) || a.createdAt - b.createdAt);
+    const ordered = [...this.store.all()].sort((a, b) => (a.inboxSeq ?? 0) - (b.inboxSeq ?? 0) || a.createdAt - b.createdAt);
     // Lock holders first, then the inboxes in arrival order.
     for (const inv of ordered) {
-      if (holdsLock(inv) && inv.status !== "scheduled" && inv.status !== "pending") this.locks.restore(lockKey(inv.service, inv.key!), inv.id, true);
+      if (holdsLock(inv) && inv.status !== "scheduled" && inv.status !== "pending") this.keys.restore(inv.service, inv.key!, inv.id, true);
     }
     for (const inv of ordered) {
-      if (inv.status === "pending") this.locks.restore(lockKey(inv.service, inv.key!), inv.id, false);
+      if (inv.status === "pending") this.keys.restore(inv.service, inv.key!, inv.id, false);
     }
-    for (const inv of this.active.values()) {
+    for (const inv of this.store.all()) {
       switch (inv.status) {
         case "running":
         case "ready":
           inv.status = "ready";
           break;
         case "backing-off":
-          this.scheduleAt(inv, inv.nextRetryAt ?? now, () => retryNow(this, inv));
+          this.timers.startAt(inv.id, inv.nextRetryAt ?? now, () => this.retryNow(inv));
           break;
         case "scheduled":
-          this.scheduleAt(inv, inv.scheduledAt ?? now, () => this.due(inv));
+          this.timers.startAt(inv.id, inv.scheduledAt ?? now, () => this.due(inv));
           break;
       }
       for (const e of inv.journal.values()) this.rearm(inv, e);
     }
-    for (const k of this.locks.freeKeysWithWaiters()) {
-      const next = this.locks.promote(k, undefined, (id) => this.active.has(id));
-      if (next) this.setStatus(this.active.get(next)!, "ready");
-    }
-    for (const inv of this.active.values()) {
+    for (const next of this.keys.promoteFree((id) => this.store.has(id))) this.setStatus(this.store.get(next)!, "ready");
+    for (const inv of this.store.all()) {
       // A completion that arrived while the runtime was down resumes a suspension.
       if (inv.status === "suspended" && [...(inv.waitingOn ?? [])].some((i) => inv.journal.get(i)?.result)) inv.status = "ready";
     }
@@ -427,100 +571,74 @@ export class Engine {
    * awakeable resolution that came early, another invocation (its own child, an
    * idempotent call attached to someone else's, or an AttachInvocation).
    */
-  rearm(inv: ActiveInvocation, e: JournalEntry): void {
-    if (e.result) return;
-    if (e.type === "Sleep" && e.wakeUpAt !== undefined) this.armSleep(inv, e);
-    else if (e.type === "GetPromise") waitForPromise(this, inv, e);
-    else if (e.type === "Awakeable") this.applyEarly(inv, e.index);
-    else if (e.type === "AttachInvocation") this.attachEntry(inv, e, e.targetId!);
-    else if (e.type === "Call" && e.target?.invocationId) {
-      const callee = this.active.get(e.target.invocationId);
+  private rearm(inv: ActiveInvocation, entry: JournalEntry): void {
+    if (entry.result) return;
+    if (entry.type === "Sleep" && entry.wakeUpAt !== undefined) this.armSleep(inv, entry);
+    else if (entry.type === "GetPromise") this.waitForPromise(inv, entry);
+    else if (entry.type === "Awakeable") this.applyEarly(inv, entry.index);
+    else if (entry.type === "AttachInvocation") this.attachEntry(inv, entry, entry.targetId!);
+    else if (entry.type === "Call" && entry.target?.invocationId) {
+      const callee = this.store.get(entry.target.invocationId);
       // Its own child completes this entry itself; anything else is waited for here.
-      if (callee && callee.parent?.id === inv.id && callee.parent.index === e.index) return;
-      this.attachEntry(inv, e, e.target.invocationId);
+      if (callee && callee.parent?.id === inv.id && callee.parent.index === entry.index) return;
+      this.attachEntry(inv, entry, entry.target.invocationId);
     }
   }
 
   // --- locks and inbox ---------------------------------------------------------------------
 
   /** An exclusive invocation arrives on its key: it runs now or waits its turn. */
-  enterInbox(inv: ActiveInvocation): void {
-    inv.inboxSeq = ++this.inboxSeq;
-    inv.status = this.locks.acquire(lockKey(inv.service, inv.key!), inv.id) ? "ready" : "pending";
+  private enterInbox(inv: ActiveInvocation): void {
+    const { inboxSeq, holds } = this.keys.enter(inv.service, inv.key!, inv.id);
+    inv.inboxSeq = inboxSeq;
+    inv.status = holds ? "ready" : "pending";
   }
 
-  releaseLock(inv: ActiveInvocation): void {
+  private releaseLock(inv: ActiveInvocation): void {
     if (!holdsLock(inv)) return;
-    const next = this.locks.release(lockKey(inv.service, inv.key!), inv.id, (id) => this.active.get(id)?.status === "pending");
+    const next = this.keys.release(inv.service, inv.key!, inv.id, (id) => this.store.get(id)?.status === "pending");
     if (!next) return;
-    const n = this.active.get(next)!;
+    const n = this.store.get(next)!;
     this.setStatus(n, "ready");
     this.startAttempt(n);
   }
 
-  cachedState(inv: ActiveInvocation): Map<string, Uint8Array> {
-    const k = lockKey(inv.service, inv.key!);
-    let state = this.stateCache.get(k);
-    if (!state) {
-      state = new Map(this.loadState(inv.service, inv.key!));
-      this.stateCache.set(k, state);
-    }
-    return state;
-  }
-
-  loadState(service: string, key: string): Array<[string, Uint8Array]> {
+  private loadState(service: string, key: string): StateEntries {
     return this.q.loadState(service, key).map((r) => [r.name, toBytes(r.value)]);
-  }
-
-  /**
-   * State of a key as its next exclusive handler sees it: the key's cache
-   * (with writes not committed yet) while it is active, else SQLite.
-   */
-  readState(service: string, key: string): Array<[string, Uint8Array]> {
-    const cached = this.stateCache.get(lockKey(service, key));
-    return cached ? [...cached.entries()] : this.loadState(service, key);
-  }
-
-  /** Once a key's writes are durable and nobody holds it, SQLite is its truth again. */
-  evictState(service: string, key: string): void {
-    const k = lockKey(service, key);
-    if (!this.locks.has(k)) this.stateCache.delete(k);
   }
 
   // --- attempts ------------------------------------------------------------------------------
 
-  startAttempt(inv: ActiveInvocation): void {
+  private startAttempt(inv: ActiveInvocation): void {
     if (this.stopped || inv.attempt) return;
-    const worker = this.worker;
+    const worker = this.builds.current;
     if (!worker) {
       inv.status = "ready"; // started when a worker is ready
       return;
     }
-    const aid = this.nextAid++;
     const now = this.clock.now();
     // Writes still queued may include this invocation's insert or the previous
     // holder's completion: the attempt starts now, its closures once they are durable.
     const gated = !this.commit.idle;
-    inv.attempt = { aid, workerId: worker.id, startedAt: now, newEntries: 0 };
+    const { attemptId } = this.store.beginAttempt(inv, worker.id, now);
     inv.status = "running";
     inv.waitingOn = undefined;
-    this.attempts.set(aid, inv);
-    this.workerLoad.set(worker.id, (this.workerLoad.get(worker.id) ?? 0) + 1);
+    this.builds.attemptStarted(worker.id);
     this.commit.enqueue(() => this.q.setRunning(inv.id, now));
-    worker.send({ ...this.startMessage(inv, aid), ...(gated ? { gated: true } : {}) });
-    if (gated) this.commit.afterDurable(() => this.send(inv, aid, { index: 0, what: "durable" }));
+    this.seam.send(worker.id, { ...this.startMessage(inv, attemptId), ...(gated ? { gated: true } : {}) });
+    if (gated) this.commit.afterDurable(() => this.notifyAttempt(inv, attemptId, { index: 0, what: "durable" }));
     this.touch(inv);
   }
 
-  startMessage(inv: ActiveInvocation, aid: number): StartAttempt {
+  private startMessage(inv: ActiveInvocation, attemptId: number): StartAttempt {
     const now = this.clock.now();
-    let state: Array<[string, Uint8Array]> | null = null;
+    let state: StateEntries | null = null;
     if (inv.key !== undefined && inv.serviceType !== "service") {
-      state = holdsLock(inv) ? [...this.cachedState(inv).entries()] : this.loadState(inv.service, inv.key);
+      state = holdsLock(inv) ? [...this.keys.holderState(inv.service, inv.key).entries()] : this.loadState(inv.service, inv.key);
     }
     return {
       t: "start",
-      aid,
+      aid: attemptId,
       invocationId: inv.id,
       target: { service: inv.service, handler: inv.handler, ...(inv.key !== undefined ? { key: inv.key } : {}) },
       input: inv.input,
@@ -536,22 +654,19 @@ export class Engine {
   }
 
   /** The attempt is over, whatever ended it; an old build's worker left with none is stopped. */
-  endAttempt(inv: ActiveInvocation): void {
-    const attempt = inv.attempt;
-    inv.attempt = undefined;
-    if (inv.inactivity) this.clock.clearTimeout(inv.inactivity);
-    inv.inactivity = undefined;
-    if (!attempt) return;
-    this.attempts.delete(attempt.aid);
-    const left = (this.workerLoad.get(attempt.workerId) ?? 1) - 1;
-    if (left > 0) this.workerLoad.set(attempt.workerId, left);
-    else this.workerLoad.delete(attempt.workerId);
-    if (left <= 0 && this.retiring.has(attempt.workerId)) retireIfIdle(this, attempt.workerId);
+  private endAttempt(inv: ActiveInvocation): void {
+    const attempt = this.store.endAttempt(inv);
+    this.timers.unwatch(inv.id);
+    if (attempt) this.builds.attemptEnded(attempt.workerId)?.();
   }
 
-  /** Attempts running on a worker now. */
-  attemptsOnWorker(workerId: number): number {
-    return this.workerLoad.get(workerId) ?? 0;
+  /** Restarts an attempt on the current worker, without counting a failure (testing kit: replay hunting). */
+  private moveAttempt(inv: ActiveInvocation): void {
+    const attempt = inv.attempt;
+    if (!attempt) return;
+    this.seam.send(attempt.workerId, { t: "abort", aid: attempt.attemptId });
+    this.endAttempt(inv);
+    this.startAttempt(inv);
   }
 
   /**
@@ -559,62 +674,61 @@ export class Engine {
    * worker is asked to suspend (it does if the handler only waits); if the
    * attempt is still there after the abort timeout, it is aborted and retried.
    */
-  touch(inv: ActiveInvocation): void {
+  private touch(inv: ActiveInvocation): void {
     const attempt = inv.attempt;
     if (!attempt) return;
-    if (inv.inactivity) this.clock.clearTimeout(inv.inactivity);
     const opts = this.optionsOf(inv);
     const inactivity = opts.inactivityTimeout ?? this.defaults.inactivityTimeoutMs;
     const abort = opts.abortTimeout ?? this.defaults.abortTimeoutMs;
-    inv.inactivity = this.clock.setTimeout(() => {
-      if (inv.attempt?.aid !== attempt.aid) return;
-      this.workers.get(attempt.workerId)?.send({ t: "suspend", aid: attempt.aid });
-      inv.inactivity = this.clock.setTimeout(() => {
-        if (inv.attempt?.aid !== attempt.aid) return;
-        attemptFailed(this, inv, {
+    this.timers.watch(inv.id, inactivity, () => {
+      if (inv.attempt?.attemptId !== attempt.attemptId) return;
+      this.seam.send(attempt.workerId, { t: "suspend", aid: attempt.attemptId });
+      this.timers.watch(inv.id, abort, () => {
+        if (inv.attempt?.attemptId !== attempt.attemptId) return;
+        this.attemptFailed(inv, {
           t: "error",
-          aid: attempt.aid,
+          aid: attempt.attemptId,
           code: 500,
           message: `the attempt made no progress for ${formatMs(inactivity)} and did not suspend within the abort timeout of ${formatMs(abort)}: aborted`,
         });
-      }, abort);
-    }, inactivity);
+      });
+    });
   }
 
-  optionsOf(inv: ActiveInvocation): { inactivityTimeout?: number; abortTimeout?: number; idempotencyRetention?: number; journalRetention?: number; workflowRetention?: number } {
+  private optionsOf(inv: ActiveInvocation): { inactivityTimeout?: number; abortTimeout?: number; idempotencyRetention?: number; journalRetention?: number; workflowRetention?: number } {
     const s = this.services.get(inv.service)?.options ?? {};
     const h = this.handler(inv.service, inv.handler)?.options ?? {};
     return { ...s, ...h };
   }
 
-  onWorkerMessage(_worker: WorkerLink, msg: FromWorker): void {
-    if (this.stopped || msg.t === "ready" || msg.t === "loadError") return;
+  /** What a worker says (through the seam). */
+  private onWorkerMessage(_worker: WorkerLink, msg: EngineBound): void {
+    if (this.stopped) return;
     if (msg.t === "checked") {
-      this.checks.get(msg.aid)?.(msg);
+      this.builds.checked(msg);
       return;
     }
-    const inv = this.attempts.get(msg.aid);
+    const inv = this.store.byAttempt(msg.aid);
     if (!inv) return; // a stale attempt: its invocation moved on
-    this.handleAttemptMessage(inv, msg);
-  }
-
-  handleAttemptMessage(inv: ActiveInvocation, msg: Exclude<FromWorker, { t: "ready" | "loadError" | "checked" }>): void {
     switch (msg.t) {
       case "command":
         this.touch(inv);
         this.onCommand(inv, msg.entry);
-        if (inv.attempt?.aid === msg.aid) {
+        if (inv.attempt?.attemptId === msg.aid) {
           inv.attempt.newEntries++;
-          if (this.testing) afterNewEntry(this, inv);
+          if (this.testing) this.afterNewEntry(this.testing, inv);
         }
         return;
       case "output":
-        if (this.testing && replayInsteadOfOutput(this, inv)) return;
+        if (this.testing && inv.attempt && replaysBeforeOutput(this.testing, inv.attempt.newEntries)) {
+          this.moveAttempt(inv);
+          return;
+        }
         this.endAttempt(inv);
         this.complete(inv, msg.result);
         return;
       case "error":
-        attemptFailed(this, inv, msg);
+        this.attemptFailed(inv, msg);
         return;
       case "suspended":
         this.suspend(inv, msg.waitingOn);
@@ -630,16 +744,32 @@ export class Engine {
     }
   }
 
-  send(inv: ActiveInvocation, aid: number, msg: Omit<Notify, "t" | "aid">): void {
-    if (inv.attempt?.aid !== aid) return;
-    this.touch(inv);
-    this.workers.get(inv.attempt.workerId)?.send({ t: "notify", aid, ...msg });
+  /** Testing kit: after a new journal entry, crash the attempt or replay it, as asked. */
+  private afterNewEntry(t: EngineTestingOptions, inv: ActiveInvocation): void {
+    const attempt = inv.attempt;
+    if (!attempt) return;
+    const target = { id: inv.id, service: inv.service, handler: inv.handler, ...(inv.key !== undefined ? { key: inv.key } : {}) };
+    const decision = afterNewEntry(t, target, inv.journal.size, attempt.newEntries);
+    if (decision === "crash") {
+      this.attemptFailed(inv, { t: "error", aid: attempt.attemptId, code: 500, message: `the test crashed this attempt after journal entry ${inv.journal.size} (crashAfter)` });
+    } else if (decision === "replay") this.moveAttempt(inv);
   }
 
-  onCommand(inv: ActiveInvocation, entry: JournalEntry): void {
-    const aid = inv.attempt!.aid;
+  /**
+   * Tells the running attempt about a completion, an ack, a child's id or the
+   * durable notice. Call it only from the durability callback of the write that
+   * records what it says (see the top of this file).
+   */
+  private notifyAttempt(inv: ActiveInvocation, attemptId: number, msg: Omit<Notify, "t" | "aid">): void {
+    if (inv.attempt?.attemptId !== attemptId) return;
+    this.touch(inv);
+    this.seam.send(inv.attempt.workerId, { t: "notify", aid: attemptId, ...msg });
+  }
+
+  private onCommand(inv: ActiveInvocation, entry: JournalEntry): void {
+    const attemptId = inv.attempt!.attemptId;
     if (inv.journal.has(entry.index)) {
-      attemptFailed(this, inv, { t: "error", aid, code: 571, message: `protocol violation: entry ${entry.index} is already in the journal` });
+      this.attemptFailed(inv, { t: "error", aid: attemptId, code: PROTOCOL_VIOLATION_CODE, message: `protocol violation: entry ${entry.index} is already in the journal` });
       return;
     }
     const now = this.clock.now();
@@ -655,18 +785,22 @@ export class Engine {
       case "CompleteAwakeable":
       case "CancelInvocation":
         this.commit.enqueue(journal(true));
-        if (entry.type === "CompleteAwakeable") completeAwakeable(this, entry.targetId!, entry.completion!);
-        if (entry.type === "CancelInvocation") tryOperator(this, () => cancel(this, entry.targetId!));
+        if (entry.type === "CompleteAwakeable") this.resolveAwakeable(entry.targetId!, entry.completion!);
+        if (entry.type === "CancelInvocation") this.cancelInvocation(entry.targetId!);
         return;
       case "SetState":
+        this.applyState(inv.service, inv.key!, { type: "SetState", name: entry.name!, value: entry.value! }, journal(true));
+        return;
       case "ClearState":
+        this.applyState(inv.service, inv.key!, { type: "ClearState", name: entry.name! }, journal(true));
+        return;
       case "ClearAllState":
-        this.applyState(inv.service, inv.key!, entry, journal(true));
+        this.applyState(inv.service, inv.key!, { type: "ClearAllState" }, journal(true));
         return;
       case "Run":
         // The handler continues only once the result is durable.
         entry.seq = inv.nextSeq++;
-        this.commit.enqueue(journal(true), () => this.send(inv, aid, { index: entry.index, what: "ack" }));
+        this.commit.enqueue(journal(true), () => this.notifyAttempt(inv, attemptId, { index: entry.index, what: "ack" }));
         return;
       case "Sleep":
         this.commit.enqueue(journal(false));
@@ -678,12 +812,12 @@ export class Engine {
         return;
       case "GetPromise":
         this.commit.enqueue(journal(false));
-        waitForPromise(this, inv, entry);
+        this.waitForPromise(inv, entry);
         return;
       case "PeekPromise":
       case "CompletePromise":
         this.commit.enqueue(journal(false));
-        onPromiseCommand(this, inv, entry);
+        this.onPromiseCommand(inv, entry);
         return;
       case "AttachInvocation":
         this.commit.enqueue(journal(false));
@@ -691,34 +825,13 @@ export class Engine {
         return;
       case "Call":
       case "OneWayCall":
-        this.onCall(inv, aid, entry, now);
+        this.onCall(inv, attemptId, entry, now);
         return;
     }
   }
 
-  /** State commands write through the key's cache and commit with their journal entry. */
-  applyState(service: string, key: string, entry: Pick<JournalEntry, "type" | "name" | "value">, alsoWrite?: () => void): void {
-    const cache = this.stateCache.get(lockKey(service, key));
-    const q = this.q;
-    let write: () => void;
-    if (entry.type === "SetState") {
-      cache?.set(entry.name!, entry.value!);
-      write = () => q.setState(service, key, entry.name!, entry.value!);
-    } else if (entry.type === "ClearState") {
-      cache?.delete(entry.name!);
-      write = () => q.clearState(service, key, entry.name!);
-    } else {
-      cache?.clear();
-      write = () => q.clearAllState(service, key);
-    }
-    this.commit.enqueue(() => {
-      alsoWrite?.();
-      write();
-    });
-  }
-
   /** A call or send: the child is created in the same transaction as the parent's entry. */
-  onCall(inv: ActiveInvocation, aid: number, entry: JournalEntry, now: number): void {
+  private onCall(inv: ActiveInvocation, attemptId: number, entry: JournalEntry, now: number): void {
     const t = entry.target!;
     if (!this.handler(t.service, t.handler)) {
       // Calling something that does not exist is a terminal failure of the call.
@@ -745,7 +858,7 @@ export class Engine {
     t.invocationId = accepted.invocationId;
     // Queued in the same turn as the child's insert: one flush, one transaction.
     this.commit.enqueue(() => this.q.insertEntry(inv.id, entry, now, entry.type !== "Call"));
-    void accepted.durable.then(() => this.send(inv, aid, { index: entry.index, what: "invocationId", invocationId: accepted.invocationId }));
+    void accepted.durable.then(() => this.notifyAttempt(inv, attemptId, { index: entry.index, what: "invocationId", invocationId: accepted.invocationId }));
     if (entry.type === "Call" && accepted.previouslyAccepted) {
       if (accepted.workflowAlreadyInvoked) {
         this.completeEntry(inv, entry.index, { kind: "failure", code: 409, message: "the workflow method was already invoked" });
@@ -760,8 +873,8 @@ export class Engine {
    * Completes an entry of a live invocation: journal, sequence number, and the
    * notification to its attempt, or a resumption if it was suspended on it.
    */
-  completeEntry(inv: ActiveInvocation, index: number, result: Result): void {
-    if (this.active.get(inv.id) !== inv) return;
+  private completeEntry(inv: ActiveInvocation, index: number, result: Result): void {
+    if (this.store.get(inv.id) !== inv) return;
     const entry = inv.journal.get(index);
     if (!entry || entry.result) return;
     entry.result = result;
@@ -771,59 +884,92 @@ export class Engine {
     this.commit.enqueue(
       () => this.q.completeEntry(inv.id, index, result, now, seq),
       () => {
-        const aid = inv.attempt?.aid;
-        if (aid !== undefined) this.send(inv, aid, { index, what: "result", result, seq });
+        const attemptId = inv.attempt?.attemptId;
+        if (attemptId !== undefined) this.notifyAttempt(inv, attemptId, { index, what: "result", result, seq });
         else if (inv.status === "suspended" && inv.waitingOn?.has(index)) this.resumeSuspended(inv);
       },
     );
   }
 
-  armSleep(inv: ActiveInvocation, entry: JournalEntry): void {
-    const k = `${inv.id}#${entry.index}`;
-    if (this.timers.has(k)) return;
-    this.timers.set(
-      k,
-      this.clock.setTimeout(() => {
-        this.timers.delete(k);
-        this.completeEntry(inv, entry.index, { kind: "empty" });
-      }, Math.max(0, entry.wakeUpAt! - this.clock.now())),
-    );
+  private armSleep(inv: ActiveInvocation, entry: JournalEntry): void {
+    this.timers.sleep(inv.id, entry.index, entry.wakeUpAt!, () => this.completeEntry(inv, entry.index, { kind: "empty" }));
   }
 
   /** An entry waits for another invocation's result: now if it has one, else when it completes. */
-  attachEntry(inv: ActiveInvocation, entry: JournalEntry, targetId: string): void {
-    const done = this.completing.get(targetId);
+  private attachEntry(inv: ActiveInvocation, entry: JournalEntry, targetId: string): void {
+    const done = this.store.completingResult(targetId);
     if (done) {
       // Its completion is queued: this entry's write is queued after it, so both are durable together or in order.
       this.completeEntry(inv, entry.index, done);
       return;
     }
-    if (this.active.has(targetId)) {
-      const list = this.entryWaiters.get(targetId) ?? [];
-      if (!list.some((w) => w.id === inv.id && w.index === entry.index)) list.push({ id: inv.id, index: entry.index });
-      this.entryWaiters.set(targetId, list);
+    if (this.store.has(targetId)) {
+      this.store.addEntryWaiter(targetId, { id: inv.id, index: entry.index });
       return;
     }
     const found = this.lookup(targetId);
     this.completeEntry(inv, entry.index, found.state === "completed" ? found.completion.result : describeAttach(targetId));
   }
 
-  earlyFor(id: string): Map<number, Result> {
-    let m = this.earlyCompletions.get(id);
-    if (!m) this.earlyCompletions.set(id, (m = new Map()));
-    return m;
+  // --- awakeables and workflow promises ---------------------------------------------------------------
+
+  /** Resolves or rejects an awakeable; unknown or completed ones are ignored (first value wins). */
+  private resolveAwakeable(awakeableId: string, result: Result): void {
+    const parsed = parseAwakeableId(awakeableId);
+    if (!parsed) throw new EngineError("BAD_AWAKEABLE_ID", 400, `bad awakeable id '${awakeableId}': bad format`);
+    const inv = this.store.get(parsed.invocationId);
+    if (!inv) return;
+    const entry = inv.journal.get(parsed.index);
+    if (entry) {
+      if (entry.type === "Awakeable") this.completeEntry(inv, parsed.index, result);
+      return;
+    }
+    // The id reached someone before the attempt's Awakeable command reached the
+    // engine (ids are made in the worker): keep the resolution, durably, until it does.
+    if (parsed.index < 1 || !this.store.addEarly(inv.id, parsed.index, result)) return;
+    const now = this.clock.now();
+    this.commit.enqueue(() => this.q.insertEarlyCompletion(inv.id, parsed.index, result, now));
   }
 
   /** The awakeable at `index` was just recorded (or recovered): a resolution that came first completes it. */
-  applyEarly(inv: ActiveInvocation, index: number): void {
-    const early = this.earlyCompletions.get(inv.id)?.get(index);
+  private applyEarly(inv: ActiveInvocation, index: number): void {
+    const early = this.store.early(inv.id, index);
     if (early) this.completeEntry(inv, index, early);
+  }
+
+  private waitForPromise(inv: ActiveInvocation, entry: JournalEntry): void {
+    const p = promiseRef(inv, entry.name!);
+    const stored = this.promises.stored(p);
+    if (stored) this.completeEntry(inv, entry.index, stored);
+    else this.promises.wait(p, { id: inv.id, index: entry.index });
+  }
+
+  private onPromiseCommand(inv: ActiveInvocation, entry: JournalEntry): void {
+    const p = promiseRef(inv, entry.name!);
+    const stored = this.promises.stored(p);
+    if (entry.type === "PeekPromise") {
+      this.completeEntry(inv, entry.index, stored ?? { kind: "empty" });
+      return;
+    }
+    if (stored) {
+      this.completeEntry(inv, entry.index, { kind: "failure", code: 409, message: "promise was already completed" });
+      return;
+    }
+    const completion = entry.completion!;
+    const now = this.clock.now();
+    const { waiters, durable } = this.promises.complete(p, completion);
+    this.commit.enqueue(() => this.q.insertPromise(p.service, p.key, p.name, completion, now), durable);
+    this.completeEntry(inv, entry.index, { kind: "empty" });
+    for (const w of waiters) {
+      const waiting = this.store.get(w.id);
+      if (waiting) this.completeEntry(waiting, w.index, completion);
+    }
   }
 
   // --- suspension ------------------------------------------------------------------------------
 
-  suspend(inv: ActiveInvocation, waitingOn: number[]): void {
-    const movingOff = this.retiring.has(inv.attempt!.workerId);
+  private suspend(inv: ActiveInvocation, waitingOn: number[]): void {
+    const movingOff = this.builds.isRetiring(inv.attempt!.workerId);
     this.endAttempt(inv);
     inv.waitingOn = new Set(waitingOn);
     if (movingOff || waitingOn.some((i) => inv.journal.get(i)?.result)) {
@@ -836,20 +982,87 @@ export class Engine {
     this.commit.enqueue(() => this.q.setSuspended(inv.id, waitingOn, now));
   }
 
-  resumeSuspended(inv: ActiveInvocation): void {
-    if (inv.attempt || !this.active.has(inv.id)) return;
+  private resumeSuspended(inv: ActiveInvocation): void {
+    if (inv.attempt || !this.store.has(inv.id)) return;
     inv.waitingOn = undefined;
     this.startAttempt(inv);
   }
 
   // --- failures and retries ----------------------------------------------------------------------
 
+  /** An attempt failed: the failure policy decides (retry after a backoff, pause, or fail), this carries it out. */
+  private attemptFailed(inv: ActiveInvocation, err: AttemptError): void {
+    const attempt = inv.attempt;
+    if (!attempt) return;
+    this.endAttempt(inv);
+    this.seam.send(attempt.workerId, { t: "abort", aid: attempt.attemptId });
+    inv.retryCount += 1;
+    inv.retriesSinceEntry += 1;
+    const now = this.clock.now();
+    const failure = {
+      invocation_id: inv.id,
+      attempt: inv.retryCount,
+      at: now,
+      code: err.code,
+      message: err.message,
+      stack: err.stack ?? null,
+      related_index: err.relatedIndex ?? null,
+      related_type: err.relatedType ?? null,
+      related_name: err.relatedName ?? null,
+    };
+    const lastFailure = JSON.stringify({
+      code: err.code,
+      message: err.message,
+      ...(err.relatedIndex !== undefined ? { relatedIndex: err.relatedIndex, relatedType: err.relatedType, relatedName: err.relatedName } : {}),
+    });
+    inv.lastFailure = lastFailure;
+    const policy = resolveRetryPolicy(this.services.get(inv.service), this.handler(inv.service, inv.handler));
+    const related = err.relatedIndex !== undefined ? ` at entry ${err.relatedIndex} (${err.relatedType}${err.relatedName ? ` '${err.relatedName}'` : ""})` : "";
+    const head = `${inv.id} ${describeTarget(inv)} attempt ${inv.retryCount} failed${related}: [${err.code}] ${err.message}`;
+    const decision = decideFailure(policy, { failedAttempts: inv.retryCount }, err, !!this.testing && failsFast(this.testing, err));
+    switch (decision.kind) {
+      case "fail":
+        this.log(decision.retriesOff ? `${head}; the invocation fails (retries are off in this test environment)` : `${head}; no attempts left (${policy.maxAttempts}), the invocation fails`);
+        this.commit.enqueue(() => this.q.insertFailure(failure));
+        this.complete(inv, decision.result);
+        return;
+      case "pause":
+        this.log(`${head}; ${decision.exhausted ? `no attempts left (${policy.maxAttempts}), ` : ""}paused: resume, restart or kill it`);
+        this.commit.enqueue(() => this.q.insertFailure(failure));
+        this.setPaused(inv, lastFailure);
+        return;
+      case "retry": {
+        const nextRetryAt = now + decision.delayMs;
+        inv.status = "backing-off";
+        inv.nextRetryAt = nextRetryAt;
+        this.log(`${head}; retrying in ${formatMs(decision.delayMs)}`);
+        this.commit.enqueue(() => {
+          this.q.insertFailure(failure);
+          this.q.setBackingOff(inv.id, "backing-off", inv.retryCount, inv.nextRetryAt!, lastFailure, now);
+        });
+        this.timers.startAt(inv.id, nextRetryAt, () => this.retryNow(inv));
+        return;
+      }
+    }
+  }
 
+  private setPaused(inv: ActiveInvocation, lastFailure: string | undefined): void {
+    this.timers.cancelStart(inv.id);
+    inv.status = "paused";
+    inv.nextRetryAt = undefined;
+    const now = this.clock.now();
+    this.commit.enqueue(() => this.q.setBackingOff(inv.id, "paused", inv.retryCount, null, lastFailure ?? null, now));
+  }
 
+  private retryNow(inv: ActiveInvocation): void {
+    if (!this.store.has(inv.id) || inv.status !== "backing-off") return;
+    this.setStatus(inv, "ready");
+    this.startAttempt(inv);
+  }
 
   /** A delayed send is due. */
-  due(inv: ActiveInvocation): void {
-    if (!this.active.has(inv.id) || inv.status !== "scheduled") return;
+  private due(inv: ActiveInvocation): void {
+    if (!this.store.has(inv.id) || inv.status !== "scheduled") return;
     if (holdsLock(inv)) {
       this.enterInbox(inv);
       const { inboxSeq } = inv;
@@ -863,15 +1076,7 @@ export class Engine {
     this.startAttempt(inv);
   }
 
-  scheduleAt(inv: ActiveInvocation, at: number, fn: () => void): void {
-    if (inv.timer) this.clock.clearTimeout(inv.timer);
-    inv.timer = this.clock.setTimeout(() => {
-      inv.timer = undefined;
-      fn();
-    }, Math.max(0, at - this.clock.now()));
-  }
-
-  setStatus(inv: ActiveInvocation, status: InvocationStatus): void {
+  private setStatus(inv: ActiveInvocation, status: InvocationStatus): void {
     inv.status = status;
     const now = this.clock.now();
     this.commit.enqueue(() => this.q.setStatus(inv.id, status, now));
@@ -879,11 +1084,10 @@ export class Engine {
 
   // --- completion ----------------------------------------------------------------------------
 
-  complete(inv: ActiveInvocation, result: Result): void {
+  private complete(inv: ActiveInvocation, result: Result): void {
     if (inv.status === "completed") return;
     const now = this.clock.now();
-    if (inv.timer) this.clock.clearTimeout(inv.timer);
-    inv.timer = undefined;
+    this.timers.cancelStart(inv.id);
     this.endAttempt(inv);
     inv.status = "completed";
     const opts = this.optionsOf(inv);
@@ -894,8 +1098,8 @@ export class Engine {
     const expiresAt = now + retention;
     const journalExpiresAt = now + Math.min(retention, opts.journalRetention ?? this.defaults.journalRetentionMs);
     this.forgetWaits(inv);
-    this.completing.set(inv.id, result);
-    const hadEarly = this.earlyCompletions.delete(inv.id);
+    this.store.markCompleting(inv.id, result);
+    const hadEarly = this.store.dropEarly(inv.id);
     this.commit.enqueue(
       () => {
         this.q.complete(inv.id, result, now);
@@ -904,14 +1108,10 @@ export class Engine {
         if (hadEarly) this.q.deleteEarlyCompletions(inv.id);
       },
       () => {
-        scheduleSweep(this, journalExpiresAt);
-        this.active.delete(inv.id);
-        this.completing.delete(inv.id);
-        if (inv.key !== undefined) this.evictState(inv.service, inv.key);
-        const completion: Completion = { id: inv.id, result, completedAt: now, expiresAt };
-        const set = this.waiters.get(inv.id);
-        this.waiters.delete(inv.id);
-        for (const w of set ?? []) w.resolve(completion);
+        this.sweeper.dueAt(journalExpiresAt);
+        this.store.remove(inv.id);
+        if (inv.key !== undefined) this.keys.evict(inv.service, inv.key);
+        this.store.completed({ id: inv.id, result, completedAt: now, expiresAt });
       },
     );
     // The next exclusive invocation of the key may start now: its state comes
@@ -919,36 +1119,29 @@ export class Engine {
     this.releaseLock(inv);
     // The caller's Call entry, and every entry attached to this invocation,
     // complete in the same transaction: never lost.
-    const parent = inv.parent?.index !== undefined ? this.active.get(inv.parent.id) : undefined;
+    const parent = inv.parent?.index !== undefined ? this.store.get(inv.parent.id) : undefined;
     if (parent) this.completeEntry(parent, inv.parent!.index!, result);
-    const attached = this.entryWaiters.get(inv.id);
-    this.entryWaiters.delete(inv.id);
-    for (const w of attached ?? []) {
-      const waiting = this.active.get(w.id);
+    for (const w of this.store.takeEntryWaiters(inv.id)) {
+      const waiting = this.store.get(w.id);
       if (waiting) this.completeEntry(waiting, w.index, result);
     }
   }
 
   /** An invocation ended: it waits for nothing any more (timers, promises, other invocations). */
   private forgetWaits(inv: ActiveInvocation): void {
-    for (const e of inv.journal.values()) {
-      if (e.result) continue;
-      if (e.type === "Sleep") {
-        const k = `${inv.id}#${e.index}`;
-        const t = this.timers.get(k);
-        if (t) this.clock.clearTimeout(t);
-        this.timers.delete(k);
-      } else if (e.type === "GetPromise") {
-        dropWaiter(this.promiseWaiters, promiseKey(this, inv, e.name!), inv.id, e.index);
-      } else if (e.type === "AttachInvocation" || e.type === "Call") {
-        const target = e.type === "Call" ? e.target?.invocationId : e.targetId;
-        if (target) dropWaiter(this.entryWaiters, target, inv.id, e.index);
+    for (const entry of inv.journal.values()) {
+      if (entry.result) continue;
+      if (entry.type === "Sleep") this.timers.cancelSleep(inv.id, entry.index);
+      else if (entry.type === "GetPromise") this.promises.drop(promiseRef(inv, entry.name!), inv.id, entry.index);
+      else if (entry.type === "AttachInvocation" || entry.type === "Call") {
+        const target = entry.type === "Call" ? entry.target?.invocationId : entry.targetId;
+        if (target) this.store.dropEntryWaiter(target, inv.id, entry.index);
       }
     }
   }
 
   /** The write that inserts an invocation, with the row and copied entries fixed now. */
-  invocationInsert(inv: ActiveInvocation): () => void {
+  private invocationInsert(inv: ActiveInvocation): () => void {
     const row = {
       id: inv.id,
       service: inv.service,
@@ -978,120 +1171,34 @@ export class Engine {
     return () => {
       this.q.insertInvocation(row);
       if (idempotencyKey !== undefined) this.q.insertIdempotency(service, key ?? "", handler, idempotencyKey, id);
-      for (const e of copied) this.q.insertEntry(id, e, createdAt, isCompleted(e));
+      for (const entry of copied) this.q.insertEntry(id, entry, createdAt, isCompleted(entry));
     };
   }
-
-  // --- awakeables and workflow promises ---------------------------------------------------------------
-
-  /** Resolves or rejects an awakeable; unknown or completed ones are ignored (first value wins). Settles once durable. */
-  completeAwakeable(awakeableId: string, result: Result): Promise<void> {
-    return this.durably(() => completeAwakeable(this, awakeableId, result));
-  }
-
-
-
-
-
-  // --- operator actions (admin API) ------------------------------------------------------------
-
-
-
-  /** Cancel: the handler gets a CancelledError at its next await and may compensate; child calls are cancelled too. */
-  cancel(id: string): Promise<void> {
-    return this.durably(() => cancel(this, id));
-  }
-
-  /** Kill: ends the invocation at once with 409 "killed"; no user code runs; child calls are killed too. */
-  kill(id: string): Promise<void> {
-    return this.durably(() => kill(this, id));
-  }
-
-
-  /** Pause: stops running or retrying; resume, restart or kill it later. */
-  pause(id: string): Promise<void> {
-    return this.durably(() => pause(this, id));
-  }
-
-  /** Resume a paused, suspended or backing-off invocation now. */
-  resume(id: string): Promise<void> {
-    return this.durably(() => resume(this, id));
-  }
-
-  /** Purge a completed invocation: journal, result and metadata are forgotten. */
-  purge(id: string): Promise<void> {
-    return this.durably(() => purge(this, id));
-  }
-
-
-  /**
-   * Restart a completed invocation as a new one with the same input and
-   * headers. With `from`, journal entries 1..from are copied (they must all
-   * be completed); `overrides` replaces recorded values of copied entries.
-   */
-  restartAsNew(id: string, from?: number, overrides?: Map<number, Uint8Array>): Promise<string> {
-    return this.durably(() => restartAsNew(this, id, from, overrides));
-  }
-
-  /** Writes state of a key (repair, tests). Serialized with the key's invocations through the commit order. */
-  writeState(service: string, key: string, change: StateChange): Promise<void> {
-    return this.durably(() => writeState(this, service, key, change));
-  }
-
-  /** Who holds a key's lock and who waits for it, in order. */
-  keyStatus(service: string, key: string): { holder: string | undefined; inbox: string[] } {
-    return this.locks.status(lockKey(service, key));
-  }
-
-  /** The invocation an idempotency key names, if any. */
-  idempotentInvocation(req: { service: string; key?: string; handler: string; idempotencyKey: string }): string | undefined {
-    return this.idempotency.get(idempotencyMapKey(req));
-  }
-
-  /** The invocation id of a workflow's run for a key, if it ran (or runs). */
-  workflowRun(service: string, key: string): { id: string; exists: boolean } {
-    const id = workflowRunId(service, key);
-    return { id, exists: this.active.has(id) || this.q.getInvocation(id) !== undefined };
-  }
-
-  // --- retention -------------------------------------------------------------------------------
-
-
 
   // --- shutdown ----------------------------------------------------------------------------------
 
   /** Stops timers and commits what is queued; unfinished work resumes at the next start. */
   stop(): void {
     this.stopped = true;
-    if (this.sweeper) this.clock.clearTimeout(this.sweeper.timer);
-    for (const inv of this.active.values()) {
-      if (inv.timer) this.clock.clearTimeout(inv.timer);
-      if (inv.inactivity) this.clock.clearTimeout(inv.inactivity);
-    }
-    for (const t of this.timers.values()) this.clock.clearTimeout(t);
+    this.sweeper.stop();
+    this.timers.stop();
     this.commit.close();
   }
-
-}
-
-
-interface CompletionWaiter {
-  resolve: (c: Completion) => void;
-  reject: (e: Error) => void;
 }
 
 function maxSeq(journal: Map<number, JournalEntry> | undefined): number {
   let max = 0;
-  for (const e of journal?.values() ?? []) if ((e.seq ?? 0) > max) max = e.seq!;
+  for (const entry of journal?.values() ?? []) if ((entry.seq ?? 0) > max) max = entry.seq!;
   return max;
 }
 
-function dropWaiter<K>(map: Map<K, EntryWaiter[]>, k: K, id: string, index: number): void {
-  const list = map.get(k);
-  if (!list) return;
-  const rest = list.filter((w) => w.id !== id || w.index !== index);
-  if (rest.length > 0) map.set(k, rest);
-  else map.delete(k);
+function promiseRef(inv: ActiveInvocation, name: string): PromiseRef {
+  return { service: inv.service, key: inv.key!, name };
+}
+
+/** The invocations an invocation called and waits for (cancel and kill reach them too). */
+function childCalls(inv: ActiveInvocation): string[] {
+  return [...inv.journal.values()].filter((entry) => entry.type === "Call" && !entry.result && entry.target?.invocationId).map((entry) => entry.target!.invocationId!);
 }
 
 function completionFromRow(row: InvocationRow): Completion {
@@ -1102,4 +1209,3 @@ function completionFromRow(row: InvocationRow): Completion {
     ...(row.completion_expires_at !== null ? { expiresAt: row.completion_expires_at } : {}),
   };
 }
-

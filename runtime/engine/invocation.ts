@@ -1,6 +1,5 @@
 /** The engine's in-memory view of an invocation that has not completed yet. */
 import type { JournalEntry } from "../../sdk/worker/protocol.js";
-import type { ClockTimer } from "./clock.js";
 import type { InvocationRow } from "../storage/queries.js";
 import { entryFromRow, toBytes, type EntryRow } from "../storage/codec.js";
 
@@ -10,7 +9,7 @@ export type ServiceType = "service" | "virtual_object" | "workflow";
 export type HandlerType = "exclusive" | "shared" | "workflow";
 
 export interface AttemptRef {
-  aid: number;
+  attemptId: number;
   workerId: number;
   startedAt: number;
   /** Journal entries this attempt added (not replayed). */
@@ -38,7 +37,6 @@ export interface ActiveInvocation {
   inboxSeq: number | undefined;
   createdAt: number;
   attempt: AttemptRef | undefined;
-  timer: ClockTimer | undefined;
   /** For ctx.run retry policies: failures since the last new journal entry. */
   retriesSinceEntry: number;
   lastEntryAt: number;
@@ -48,8 +46,6 @@ export interface ActiveInvocation {
   cancel: { seq: number; observedIndex?: number } | undefined;
   /** While suspended: the entries whose completion resumes it. */
   waitingOn: Set<number> | undefined;
-  /** Inactivity, then abort timer of the running attempt. */
-  inactivity: ClockTimer | undefined;
   restartedFrom: string | undefined;
 }
 
@@ -85,14 +81,12 @@ export function fromRow(row: InvocationRow, entries: EntryRow[]): ActiveInvocati
     inboxSeq: row.inbox_seq ?? undefined,
     createdAt: row.created_at,
     attempt: undefined,
-    timer: undefined,
     retriesSinceEntry: 0,
     lastEntryAt: row.modified_at,
     lastFailure: row.last_failure ?? undefined,
     nextSeq: maxSeq + 1,
     cancel: row.cancel_seq !== null ? { seq: row.cancel_seq, ...(row.cancel_observed_index !== null ? { observedIndex: row.cancel_observed_index } : {}) } : undefined,
     waitingOn: row.suspended_waiting ? new Set(JSON.parse(row.suspended_waiting) as number[]) : undefined,
-    inactivity: undefined,
     restartedFrom: row.restarted_from ?? undefined,
   };
 }

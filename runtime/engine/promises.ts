@@ -1,78 +1,59 @@
-/** Awakeables and workflow durable promises. */
-import type { JournalEntry, Result } from "../../sdk/worker/protocol.js";
-import { parseAwakeableId } from "../../sdk/awakeable_id.js";
+/**
+ * Workflow durable promises: completed ones (SQLite, plus those whose row is
+ * not committed yet) and the GetPromise entries waiting for them. The
+ * lifecycle writes the rows and completes the entries this returns.
+ */
+import type { Result } from "../../sdk/worker/protocol.js";
 import { resultFromColumns } from "../storage/codec.js";
-import type { Engine } from "./engine.js";
-import { EngineError } from "./errors.js";
-import type { ActiveInvocation } from "./invocation.js";
+import type { Queries } from "../storage/queries.js";
+import { dropWaiter } from "./store.js";
+import type { EntryWaiter } from "./waits.js";
 
-/** Resolves or rejects an awakeable; unknown or completed ones are ignored (first value wins). */
-export function completeAwakeable(e: Engine, awakeableId: string, result: Result): void {
-  const parsed = parseAwakeableId(awakeableId);
-  if (!parsed) throw new EngineError("BAD_AWAKEABLE_ID", 400, `bad awakeable id '${awakeableId}': bad format`);
-  const inv = e.active.get(parsed.invocationId);
-  if (!inv) return;
-  const entry = inv.journal.get(parsed.index);
-  if (entry) {
-    if (entry.type === "Awakeable") e.completeEntry(inv, parsed.index, result);
-    return;
-  }
-  // The id reached someone before the attempt's Awakeable command reached the
-  // engine (ids are made in the worker): keep the resolution, durably, until it does.
-  const early = e.earlyFor(inv.id);
-  if (parsed.index < 1 || early.has(parsed.index)) return;
-  early.set(parsed.index, result);
-  const now = e.clock.now();
-  e.commit.enqueue(() => e.q.insertEarlyCompletion(inv.id, parsed.index, result, now));
+export interface PromiseRef {
+  service: string;
+  key: string;
+  name: string;
 }
 
-export function promiseKey(e: Engine, inv: ActiveInvocation, name: string): string {
-  return `${inv.service}\u0000${inv.key}\u0000${name}`;
+function promiseKey(p: PromiseRef): string {
+  return `${p.service}\u0000${p.key}\u0000${p.name}`;
 }
 
-export function storedPromise(e: Engine, inv: ActiveInvocation, name: string): Result | undefined {
-  const recent = e.recentPromises.get(promiseKey(e, inv, name));
-  if (recent) return recent;
-  const row = e.q.getPromise(inv.service, inv.key!, name);
-  return row ? resultFromColumns(row.result_kind, row.result) : undefined;
-}
+export class DurablePromises {
+  private readonly waiters = new Map<string, EntryWaiter[]>();
+  /** Completed promises whose row may not be committed yet. */
+  private readonly recent = new Map<string, Result>();
 
-export function waitForPromise(e: Engine, inv: ActiveInvocation, entry: JournalEntry): void {
-  const stored = storedPromise(e, inv, entry.name!);
-  if (stored) {
-    e.completeEntry(inv, entry.index, stored);
-    return;
-  }
-  const k = promiseKey(e, inv, entry.name!);
-  const list = e.promiseWaiters.get(k) ?? [];
-  list.push({ id: inv.id, index: entry.index });
-  e.promiseWaiters.set(k, list);
-}
+  constructor(private readonly q: Queries) {}
 
-export function onPromiseCommand(e: Engine, inv: ActiveInvocation, entry: JournalEntry): void {
-  const name = entry.name!;
-  const stored = storedPromise(e, inv, name);
-  if (entry.type === "PeekPromise") {
-    e.completeEntry(inv, entry.index, stored ?? { kind: "empty" });
-    return;
+  /** The promise's value, if it is completed. */
+  stored(p: PromiseRef): Result | undefined {
+    const recent = this.recent.get(promiseKey(p));
+    if (recent) return recent;
+    const row = this.q.getPromise(p.service, p.key, p.name);
+    return row ? resultFromColumns(row.result_kind, row.result) : undefined;
   }
-  if (stored) {
-    e.completeEntry(inv, entry.index, { kind: "failure", code: 409, message: "promise was already completed" });
-    return;
+
+  wait(p: PromiseRef, waiter: EntryWaiter): void {
+    const k = promiseKey(p);
+    const list = this.waiters.get(k) ?? [];
+    list.push(waiter);
+    this.waiters.set(k, list);
   }
-  const completion = entry.completion!;
-  const now = e.clock.now();
-  const { service, key } = inv;
-  const k = promiseKey(e, inv, name);
-  e.recentPromises.set(k, completion);
-  e.commit.enqueue(
-    () => e.q.insertPromise(service, key!, name, completion, now),
-    () => e.recentPromises.delete(k),
-  );
-  e.completeEntry(inv, entry.index, { kind: "empty" });
-  for (const w of e.promiseWaiters.get(k) ?? []) {
-    const waiting = e.active.get(w.id);
-    if (waiting) e.completeEntry(waiting, w.index, completion);
+
+  drop(p: PromiseRef, id: string, index: number): void {
+    dropWaiter(this.waiters, promiseKey(p), id, index);
   }
-  e.promiseWaiters.delete(k);
+
+  /**
+   * The promise is completed now (its row queued, not durable yet): returns the
+   * entries waiting for it, and what to call once the row is durable.
+   */
+  complete(p: PromiseRef, result: Result): { waiters: EntryWaiter[]; durable: () => void } {
+    const k = promiseKey(p);
+    this.recent.set(k, result);
+    const waiters = this.waiters.get(k) ?? [];
+    this.waiters.delete(k);
+    return { waiters, durable: () => this.recent.delete(k) };
+  }
 }

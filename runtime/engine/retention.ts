@@ -1,30 +1,56 @@
-/** Drops journals and completed invocations whose retention has passed, as soon as they are due. */
-import type { Engine } from "./engine.js";
-import { forget } from "./operations.js";
+/**
+ * Retention: a sweeper that drops journals and completed invocations whose
+ * retention has passed, as soon as the next one is due (and at least every
+ * minute). It owns its timer; the lifecycle tells it when a new expiry comes.
+ */
+import type { GroupCommit } from "../storage/commit.js";
+import type { InvocationRow, Queries } from "../storage/queries.js";
+import type { Clock, ClockTimer } from "./clock.js";
 
 /** Expired records are swept at least this often, and as soon as the next one is due. */
 const SWEEP_INTERVAL_MS = 60_000;
 
-export function scheduleSweep(e: Engine, at: number): void {
-  if (e.stopped || (e.sweeper && e.sweeper.at <= at)) return;
-  if (e.sweeper) e.clock.clearTimeout(e.sweeper.timer);
-  const timer = e.clock.setTimeout(() => sweep(e), Math.max(0, at - e.clock.now()), { background: true });
-  e.sweeper = { timer, at };
-}
+export type ForgetRow = Pick<InvocationRow, "id" | "service" | "key" | "handler" | "handler_type" | "idempotency_key">;
 
-/** Drops journals and completed invocations whose retention has passed. */
-export function sweep(e: Engine): void {
-  if (e.stopped) return;
-  e.sweeper = undefined;
-  const now = e.clock.now();
-  const journals = e.q.expiredJournals(now);
-  const invocations = e.q.expiredInvocations(now);
-  if (journals.length > 0) {
-    e.commit.enqueue(() => {
-      for (const id of journals) e.q.dropJournal(id);
-    });
+export class Sweeper {
+  private next: { timer: ClockTimer; at: number } | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly q: Queries,
+    private readonly commit: GroupCommit,
+    /** Forgets a completed invocation (its idempotency key in memory, its rows). */
+    private readonly forget: (row: ForgetRow) => void,
+  ) {}
+
+  /** Something expires at `at`: sweep then at the latest. */
+  dueAt(at: number): void {
+    if (this.stopped || (this.next && this.next.at <= at)) return;
+    if (this.next) this.clock.clearTimeout(this.next.timer);
+    const timer = this.clock.setTimeout(() => this.sweep(), Math.max(0, at - this.clock.now()), { background: true });
+    this.next = { timer, at };
   }
-  for (const row of invocations) forget(e, row);
-  // Look again once this sweep's deletions are committed.
-  e.commit.afterDurable(() => scheduleSweep(e, Math.min(e.q.nextExpiry() ?? Infinity, e.clock.now() + SWEEP_INTERVAL_MS)));
+
+  /** Drops journals and completed invocations whose retention has passed. */
+  sweep(): void {
+    if (this.stopped) return;
+    this.next = undefined;
+    const now = this.clock.now();
+    const journals = this.q.expiredJournals(now);
+    const invocations = this.q.expiredInvocations(now);
+    if (journals.length > 0) {
+      this.commit.enqueue(() => {
+        for (const id of journals) this.q.dropJournal(id);
+      });
+    }
+    for (const row of invocations) this.forget(row);
+    // Look again once this sweep's deletions are committed.
+    this.commit.afterDurable(() => this.dueAt(Math.min(this.q.nextExpiry() ?? Infinity, this.clock.now() + SWEEP_INTERVAL_MS)));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.next) this.clock.clearTimeout(this.next.timer);
+  }
 }

@@ -1,16 +1,10 @@
 /**
  * Hooks for the testing kit (restate-dev/testing): replay hunting, fault
  * injection and fail-fast. Off unless EngineOptions.testing is set, which
- * `restate-dev up` never does.
+ * `restate-dev up` never does. Each hook is a decision the lifecycle carries out.
  */
 import type { AttemptError } from "../../sdk/worker/protocol.js";
-import type { Engine } from "./engine.js";
-import type { ActiveInvocation } from "./invocation.js";
-import { attemptFailed } from "./failures.js";
-import { moveAttempt } from "./reload.js";
-
-/** Restate's code for a journal mismatch (the SDK reports it; see sdk/errors.ts). */
-const JOURNAL_MISMATCH = 570;
+import { JOURNAL_MISMATCH_CODE } from "../../sdk/errors.js";
 
 export interface EngineTestingOptions {
   /**
@@ -32,33 +26,24 @@ export interface EngineTestingOptions {
   crashAfterEntry?: (invocation: { id: string; service: string; handler: string; key?: string }, entries: number) => boolean;
 }
 
-/** After an attempt recorded a new journal entry: crash it, or end it and replay. */
-export function afterNewEntry(e: Engine, inv: ActiveInvocation): void {
-  const t = e.testing;
-  const attempt = inv.attempt;
-  if (!t || !attempt) return;
-  const target = { id: inv.id, service: inv.service, handler: inv.handler, ...(inv.key !== undefined ? { key: inv.key } : {}) };
-  if (t.crashAfterEntry?.(target, inv.journal.size)) {
-    attemptFailed(e, inv, {
-      t: "error",
-      aid: attempt.aid,
-      code: 500,
-      message: `the test crashed this attempt after journal entry ${inv.journal.size} (crashAfter)`,
-    });
-    return;
-  }
-  if (t.alwaysReplay && attempt.newEntries >= 2) moveAttempt(e, inv);
+/** After an attempt recorded a new journal entry: crash it, or end it and replay it elsewhere, or go on. */
+export function afterNewEntry(
+  t: EngineTestingOptions,
+  target: { id: string; service: string; handler: string; key?: string },
+  entries: number,
+  newEntries: number,
+): "crash" | "replay" | undefined {
+  if (t.crashAfterEntry?.(target, entries)) return "crash";
+  if (t.alwaysReplay && newEntries >= 2) return "replay";
+  return undefined;
 }
 
-/** The attempt returned. Under alwaysReplay, one that recorded new entries is replayed first; true if so. */
-export function replayInsteadOfOutput(e: Engine, inv: ActiveInvocation): boolean {
-  if (!e.testing?.alwaysReplay || !inv.attempt || inv.attempt.newEntries === 0) return false;
-  moveAttempt(e, inv);
-  return true;
+/** The attempt returned. Under alwaysReplay, one that recorded new entries is replayed first. */
+export function replaysBeforeOutput(t: EngineTestingOptions, newEntries: number): boolean {
+  return !!t.alwaysReplay && newEntries > 0;
 }
 
 /** Whether this failure ends the invocation at once instead of being retried. */
-export function failsFast(e: Engine, err: AttemptError): boolean {
-  const t = e.testing;
-  return !!t && (!!t.disableRetries || (!!t.alwaysReplay && err.code === JOURNAL_MISMATCH));
+export function failsFast(t: EngineTestingOptions, err: AttemptError): boolean {
+  return !!t.disableRetries || (!!t.alwaysReplay && err.code === JOURNAL_MISMATCH_CODE);
 }

@@ -1,8 +1,8 @@
 /**
  * What the engine needs of a worker: something that runs attempts and speaks
  * the protocol of sdk/worker/protocol.ts. A worker process (worker_process.ts)
- * is one; the testing kit's in-process worker is another. Messages from the
- * worker reach the engine through `Engine.onWorkerMessage`.
+ * is one; the testing kit's in-process worker is another. Both connect to a
+ * WorkerSeam (seam.ts), the one path their messages take to and from the engine.
  */
 import type { ToWorker } from "../../sdk/worker/protocol.js";
 

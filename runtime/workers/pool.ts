@@ -5,14 +5,13 @@
  * is retired once its attempts have moved.
  */
 import { WorkerProcess, type WorkerEvents } from "./worker_process.js";
-import type { FromWorker, ServiceManifest } from "../../sdk/worker/protocol.js";
+import type { ServiceManifest } from "../../sdk/worker/protocol.js";
+import type { WorkerSeam } from "./seam.js";
 
 export interface PoolEvents {
   /** The current worker (first start or respawn) is ready. */
   ready(worker: WorkerProcess, services: ServiceManifest[]): void;
   loadError(message: string, stack?: string): void;
-  message(worker: WorkerProcess, msg: FromWorker): void;
-  exit(worker: WorkerProcess, description: string): void;
   output(line: string, stream: "stdout" | "stderr"): void;
 }
 
@@ -28,6 +27,8 @@ export class WorkerPool {
   constructor(
     private bundle: string,
     private readonly cwd: string,
+    /** Every worker's messages go through it to the engine (and its exit too); the pool only spawns and respawns. */
+    private readonly seam: WorkerSeam,
     private readonly events: PoolEvents,
   ) {}
 
@@ -49,18 +50,16 @@ export class WorkerPool {
     const worker = new WorkerProcess(bundle, this.cwd, {
       ready: on.ready,
       loadError: on.loadError,
-      message: (w, msg) => this.events.message(w, msg),
-      exit: (w, description) => {
+      exit: (w) => {
         this.all.delete(w);
         on.exited?.();
-        this.events.exit(w, description);
         if (this.current !== w || this.stopped) return;
         this.current = undefined;
         const pause = this.loadFailures > 0 ? Math.min(5000, 250 * 2 ** (this.loadFailures - 1)) : 0;
         this.respawnTimer = setTimeout(() => this.start(), pause);
       },
       output: (_w, line, stream) => this.events.output(line, stream),
-    });
+    }, this.seam);
     this.all.add(worker);
     return worker;
   }

@@ -9,13 +9,14 @@ import { createInterface } from "node:readline";
 import { BatchingSender } from "../../sdk/worker/channel.js";
 import type { FromWorker, ServiceManifest, ToWorker } from "../../sdk/worker/protocol.js";
 import type { WorkerLink } from "./link.js";
+import type { WorkerSeam } from "./seam.js";
 
 const HOST = fileURLToPath(new URL("../../sdk/worker/host.js", import.meta.url));
 
+/** The process's own lifecycle, for the pool; what it says to the engine goes through the seam. */
 export interface WorkerEvents {
   ready(worker: WorkerProcess, services: ServiceManifest[]): void;
   loadError(worker: WorkerProcess, message: string, stack?: string): void;
-  message(worker: WorkerProcess, msg: FromWorker): void;
   exit(worker: WorkerProcess, description: string): void;
   output(worker: WorkerProcess, line: string, stream: "stdout" | "stderr"): void;
 }
@@ -28,7 +29,7 @@ export class WorkerProcess implements WorkerLink {
   private readonly out: BatchingSender<ToWorker>;
   private exited = false;
 
-  constructor(bundle: string, cwd: string, events: WorkerEvents, env: NodeJS.ProcessEnv = process.env) {
+  constructor(bundle: string, cwd: string, events: WorkerEvents, seam: WorkerSeam, env: NodeJS.ProcessEnv = process.env) {
     this.child = fork(HOST, [bundle], {
       cwd,
       env,
@@ -47,13 +48,16 @@ export class WorkerProcess implements WorkerLink {
       for (const msg of batch) {
         if (msg.t === "ready") events.ready(this, msg.services);
         else if (msg.t === "loadError") events.loadError(this, msg.message, msg.stack);
-        else events.message(this, msg);
+        else seam.deliver(this, msg);
       }
     });
     this.child.on("exit", (code, signal) => {
       this.exited = true;
-      events.exit(this, signal ? `killed by ${signal}` : `exit code ${code}`);
+      const description = signal ? `killed by ${signal}` : `exit code ${code}`;
+      seam.ended(this, description);
+      events.exit(this, description);
     });
+    seam.connect(this);
     this.child.on("error", () => {
       // 'exit' follows and reports it.
     });
