@@ -3,7 +3,7 @@
  * timestamps, Restate-style durations and error bodies.
  */
 import { json, type Handler, type HttpRequest, type HttpResponse } from "../ingress/http.js";
-import { EngineError } from "../engine/errors.js";
+import { UserError } from "../errors.js";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -68,7 +68,7 @@ export function empty(status: number): HttpResponse {
 
 /** Maps what the engine throws to an admin error; anything else is a 500. */
 export function errorResponse(e: unknown): HttpResponse {
-  if (e instanceof EngineError) return adminError(e.status, e.hint ? `${e.message} (${e.hint})` : e.message);
+  if (e instanceof UserError) return adminError(e.status, e.hint ? `${e.message} (${e.hint})` : e.message);
   const message = e instanceof Error ? e.message : String(e);
   return adminError(500, `internal error in the admin API: ${message}; the runtime's log may say more`);
 }

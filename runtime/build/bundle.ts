@@ -7,7 +7,7 @@ import { context, stop, type BuildOptions, type Message, type Plugin } from "esb
 import { mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BuildError } from "./errors.js";
+import { UserError } from "../errors.js";
 
 const SDK_ENTRY = fileURLToPath(new URL("../../sdk/index.js", import.meta.url));
 /** Every specifier user code may import the SDK by; the production build (production.ts) maps the same set. */
@@ -51,9 +51,9 @@ export interface BuildResult {
   inputs: string[];
 }
 
-export function errorsOf(e: unknown): BuildError | undefined {
+export function errorsOf(e: unknown): UserError | undefined {
   const errors = (e as { errors?: Message[] }).errors;
-  return errors?.length ? new BuildError(formatMessages(errors), "BUILD_FAILED", "fix the error above; the last good build keeps serving") : undefined;
+  return errors?.length ? new UserError("BUILD_FAILED", formatMessages(errors), "fix the error above; the last good build keeps serving") : undefined;
 }
 
 /**
@@ -83,7 +83,7 @@ export class Builder {
       throw errorsOf(e) ?? e;
     }
     const out = result.outputFiles?.[0];
-    if (!out) throw new BuildError("esbuild produced no output", "BUILD_FAILED");
+    if (!out) throw new UserError("BUILD_FAILED", "esbuild produced no output");
     const outfile = join(this.outdir, `bundle-${++this.n}.mjs`);
     writeFileSync(outfile, out.contents);
     const inputs = Object.keys(result.metafile?.inputs ?? {}).map((f) => resolve(this.projectDir, f));

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, normalize, resolve, sep } from "node:path";
-import { BuildError } from "./errors.js";
+import { UserError } from "../errors.js";
 
 const SOURCE_EXTENSIONS = [".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs"];
 
@@ -35,7 +35,7 @@ const isFile = (f: string) => existsSync(f) && statSync(f).isFile();
 export function findEntry(projectDir: string, entry?: string): string {
   if (entry) {
     const file = resolve(projectDir, entry);
-    if (!isFile(file)) throw new BuildError(`entry file ${file} does not exist`, "ENTRY_NOT_FOUND", "pass an existing file with --entry");
+    if (!isFile(file)) throw new UserError("ENTRY_NOT_FOUND", `entry file ${file} does not exist`, "pass an existing file with --entry");
     return file;
   }
   const tried: string[] = [];
@@ -50,9 +50,9 @@ export function findEntry(projectDir: string, entry?: string): string {
       if (isFile(join(projectDir, c))) return join(projectDir, c);
     }
   }
-  throw new BuildError(
-    `no entry file in ${projectDir}; tried ${tried.join(", ")}`,
+  throw new UserError(
     "ENTRY_NOT_FOUND",
+    `no entry file in ${projectDir}; tried ${tried.join(", ")}`,
     "create src/index.ts (or src/app.ts) that binds your services, point package.json \"main\" at it, or pass --entry <file>",
   );
 }

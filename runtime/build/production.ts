@@ -22,7 +22,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ESM_REQUIRE_BANNER, SDK_SPECIFIERS, errorsOf } from "./bundle.js";
 import { findEntry } from "./entry.js";
-import { BuildError } from "./errors.js";
+import { UserError } from "../errors.js";
 
 export const REAL_SDK = "@restatedev/restate-sdk";
 export const DEFAULT_SERVICE_PORT = 9080;
@@ -50,16 +50,16 @@ export interface ProductionBuildResult {
   millis: number;
 }
 
-/** The version of the real SDK the project resolves, or a BuildError saying how to install it. */
+/** The version of the real SDK the project resolves, or a UserError saying how to install it. */
 export function realSdkVersion(projectDir: string): string {
   const require = createRequire(join(resolve(projectDir), "package.json"));
   let pkgFile: string;
   try {
     pkgFile = require.resolve(`${REAL_SDK}/package.json`);
   } catch {
-    throw new BuildError(
-      `${REAL_SDK} is not installed in ${resolve(projectDir)}: the production build bundles the real Restate SDK`,
+    throw new UserError(
       "SDK_NOT_INSTALLED",
+      `${REAL_SDK} is not installed in ${resolve(projectDir)}: the production build bundles the real Restate SDK`,
       `npm install ${REAL_SDK}   (restate-dev's own SDK runs only under 'restate-dev up')`,
     );
   }
@@ -166,7 +166,7 @@ export async function buildForRestate(opts: ProductionBuildOptions): Promise<Pro
     metafile = result.metafile;
   } catch (e) {
     const failed = errorsOf(e);
-    throw failed ? new BuildError(failed.message, failed.code, "fix the error above and build again") : e;
+    throw failed ? new UserError(failed.code, failed.message, "fix the error above and build again") : e;
   } finally {
     await stop();
   }

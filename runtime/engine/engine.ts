@@ -47,7 +47,7 @@ import { PROTOCOL_VIOLATION_CODE } from "../../sdk/errors.js";
 import type { AttemptError, HandlerManifest, JournalEntry, Notify, Result, ServiceManifest, StartAttempt } from "../../sdk/worker/protocol.js";
 import type { WorkerLink } from "../workers/link.js";
 import type { EngineBound, WorkerSeam } from "../workers/seam.js";
-import { EngineError } from "./errors.js";
+import { requestError } from "../errors.js";
 import { describeAttach } from "./waits.js";
 import { newInvocationId, newSeed, workflowRunId } from "./ids.js";
 import { describeTarget, fromRow, holdsLock, idempotencyMapKey, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
@@ -160,7 +160,7 @@ export class Engine {
     this.commit = new GroupCommit(
       opts.db,
       (e) => this.fail(e, opts.onFatal),
-      (why) => new EngineError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${why}); nothing was acknowledged`, UNAVAILABLE_HINT),
+      (why) => requestError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${why}); nothing was acknowledged`, UNAVAILABLE_HINT),
     );
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
@@ -285,7 +285,7 @@ export class Engine {
   invoke(req: InvokeRequest, parent?: { id: string; index: number | undefined }, restart?: { from: string; journal: Map<number, JournalEntry> }): Accepted {
     const svc = this.services.get(req.service);
     const h = svc?.handlers.find((x) => x.name === req.handler);
-    if (!svc || !h) throw new EngineError("NOT_FOUND", 404, `handler ${req.service}/${req.handler} not found`);
+    if (!svc || !h) throw requestError("NOT_FOUND", 404, `handler ${req.service}/${req.handler} not found`);
     const isWorkflowRun = h.ty === "WORKFLOW";
     let id: string;
     if (isWorkflowRun) {
@@ -351,7 +351,7 @@ export class Engine {
   awaitCompletion(id: string, signal?: AbortSignal): Promise<Completion> {
     const found = this.lookup(id);
     if (found.state === "completed") return Promise.resolve(found.completion);
-    if (found.state === "unknown") return Promise.reject(new EngineError("NOT_FOUND", 404, "invocation not found"));
+    if (found.state === "unknown") return Promise.reject(requestError("NOT_FOUND", 404, "invocation not found"));
     return this.store.waitForCompletion(id, signal);
   }
 
@@ -368,7 +368,7 @@ export class Engine {
 
   /** A commit failed: every client still waiting hears 503 now, then the runtime stops. */
   private fail(e: Error, onFatal: (e: Error) => void): void {
-    this.store.refuseAll(new EngineError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${e.message}); stopping`, UNAVAILABLE_HINT));
+    this.store.refuseAll(requestError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${e.message}); stopping`, UNAVAILABLE_HINT));
     onFatal(e);
   }
 
@@ -916,7 +916,7 @@ export class Engine {
   /** Resolves or rejects an awakeable; unknown or completed ones are ignored (first value wins). */
   private resolveAwakeable(awakeableId: string, result: Result): void {
     const parsed = parseAwakeableId(awakeableId);
-    if (!parsed) throw new EngineError("BAD_AWAKEABLE_ID", 400, `bad awakeable id '${awakeableId}': bad format`);
+    if (!parsed) throw requestError("BAD_AWAKEABLE_ID", 400, `bad awakeable id '${awakeableId}': bad format`);
     const inv = this.store.get(parsed.invocationId);
     if (!inv) return;
     const entry = inv.journal.get(parsed.index);

@@ -7,14 +7,14 @@
 import type { JournalEntry } from "../../sdk/worker/protocol.js";
 import { entryFromRow, isCompleted, toBytes } from "../storage/codec.js";
 import type { Engine, StateChange } from "./engine.js";
-import { EngineError } from "./errors.js";
+import { requestError } from "../errors.js";
 import type { ActiveInvocation } from "./invocation.js";
 
 function activeOr404(engine: Engine, id: string, completedMessage: string): ActiveInvocation {
   const inv = engine.activeInvocation(id);
   if (inv && inv.status !== "completed") return inv;
-  if (inv || engine.storedInvocation(id)) throw new EngineError("CONFLICT", 409, completedMessage);
-  throw new EngineError("NOT_FOUND", 404, `The requested invocation '${id}' does not exist`);
+  if (inv || engine.storedInvocation(id)) throw requestError("CONFLICT", 409, completedMessage);
+  throw requestError("NOT_FOUND", 404, `The requested invocation '${id}' does not exist`);
 }
 
 /** Cancel: the handler gets a CancelledError at its next await and may compensate; child calls are cancelled too. */
@@ -39,7 +39,7 @@ export function pause(engine: Engine, id: string): Promise<void> {
     const inv = activeOr404(engine, id, `The invocation '${id}' is not running, cannot be paused.`);
     if (inv.status === "paused") return;
     if (inv.status === "pending" || inv.status === "scheduled") {
-      throw new EngineError("CONFLICT", 409, `The invocation '${id}' is not running, cannot be paused.`);
+      throw requestError("CONFLICT", 409, `The invocation '${id}' is not running, cannot be paused.`);
     }
     engine.pauseInvocation(inv);
   });
@@ -50,7 +50,7 @@ export function resume(engine: Engine, id: string): Promise<void> {
   return engine.durably(() => {
     const inv = activeOr404(engine, id, `The invocation '${id}' is completed, cannot be resumed.`);
     if (inv.status === "pending" || inv.status === "scheduled") {
-      throw new EngineError("TOO_EARLY", 425, `The invocation '${id}' is either inboxed or scheduled, cannot be resumed.`);
+      throw requestError("TOO_EARLY", 425, `The invocation '${id}' is either inboxed or scheduled, cannot be resumed.`);
     }
     engine.resumeInvocation(inv);
   });
@@ -59,9 +59,9 @@ export function resume(engine: Engine, id: string): Promise<void> {
 /** Purge a completed invocation: journal, result and metadata are forgotten. */
 export function purge(engine: Engine, id: string): Promise<void> {
   return engine.durably(() => {
-    if (engine.activeInvocation(id)) throw new EngineError("CONFLICT", 409, `The invocation '${id}' is not yet completed.`);
+    if (engine.activeInvocation(id)) throw requestError("CONFLICT", 409, `The invocation '${id}' is not yet completed.`);
     const row = engine.storedInvocation(id);
-    if (!row) throw new EngineError("NOT_FOUND", 404, `The requested invocation '${id}' does not exist`);
+    if (!row) throw requestError("NOT_FOUND", 404, `The requested invocation '${id}' does not exist`);
     engine.forget(row);
   });
 }
@@ -74,27 +74,27 @@ export function purge(engine: Engine, id: string): Promise<void> {
  */
 export function restartAsNew(engine: Engine, id: string, from?: number, overrides?: Map<number, Uint8Array>): Promise<string> {
   return engine.durably(() => {
-    if (engine.activeInvocation(id)) throw new EngineError("CONFLICT", 409, `The invocation '${id}' is still running.`);
+    if (engine.activeInvocation(id)) throw requestError("CONFLICT", 409, `The invocation '${id}' is still running.`);
     const row = engine.storedInvocation(id);
-    if (!row) throw new EngineError("NOT_FOUND", 404, `The requested invocation '${id}' does not exist`);
-    if (row.handler_type === "workflow") throw new EngineError("UNSUPPORTED", 422, `The invocation '${id}' is a workflow run: restarting workflows is not supported.`);
+    if (!row) throw requestError("NOT_FOUND", 404, `The requested invocation '${id}' does not exist`);
+    if (row.handler_type === "workflow") throw requestError("UNSUPPORTED", 422, `The invocation '${id}' is a workflow run: restarting workflows is not supported.`);
     const journal = new Map<number, JournalEntry>();
     if (from !== undefined && from > 0) {
       const rows = engine.storedJournal(id).map((r) => ({ ...r }));
       const last = rows.length ? rows[rows.length - 1]!.idx : 0;
-      if (from > last) throw new EngineError("OUT_OF_RANGE", 400, `The given index is out of range of currently stored journal for invocation '${id}'.`);
+      if (from > last) throw requestError("OUT_OF_RANGE", 400, `The given index is out of range of currently stored journal for invocation '${id}'.`);
       for (const r of rows) {
         if (r.idx > from) break;
         const entry = entryFromRow(r);
         if (!isCompleted(entry)) {
-          throw new EngineError("BAD_RANGE", 400, `The journal prefix of invocation '${id}' up to entry ${from} holds entry ${entry.index} (${entry.type}) without its completion: restart from an earlier entry.`);
+          throw requestError("BAD_RANGE", 400, `The journal prefix of invocation '${id}' up to entry ${from} holds entry ${entry.index} (${entry.type}) without its completion: restart from an earlier entry.`);
         }
         journal.set(entry.index, entry);
       }
     }
     for (const [index, value] of overrides ?? []) {
       const entry = journal.get(index);
-      if (!entry || !entry.result) throw new EngineError("BAD_OVERRIDE", 400, `entry ${index} is not a completed entry of the copied prefix (1..${from ?? 0})`);
+      if (!entry || !entry.result) throw requestError("BAD_OVERRIDE", 400, `entry ${index} is not a completed entry of the copied prefix (1..${from ?? 0})`);
       entry.result = { kind: "value", value };
     }
     const accepted = engine.invoke(
@@ -116,8 +116,8 @@ export function restartAsNew(engine: Engine, id: string, from?: number, override
 export function writeState(engine: Engine, service: string, key: string, change: StateChange): Promise<void> {
   return engine.durably(() => {
     const svc = engine.service(service);
-    if (!svc) throw new EngineError("NOT_FOUND", 404, `The requested service '${service}' does not exist`);
-    if (svc.ty === "SERVICE") throw new EngineError("BAD_REQUEST", 400, `'${service}' is a service: only virtual objects and workflows have state`);
+    if (!svc) throw requestError("NOT_FOUND", 404, `The requested service '${service}' does not exist`);
+    if (svc.ty === "SERVICE") throw requestError("BAD_REQUEST", 400, `'${service}' is a service: only virtual objects and workflows have state`);
     if ("replace" in change) {
       engine.applyState(service, key, { type: "ClearAllState" });
       for (const [name, value] of change.replace) engine.applyState(service, key, { type: "SetState", name, value });

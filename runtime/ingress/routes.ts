@@ -3,7 +3,7 @@
  * measured on a real server (see shared/reference/restate-behaviour.md).
  */
 import type { Engine, Completion } from "../engine/engine.js";
-import { EngineError } from "../engine/errors.js";
+import { UserError } from "../errors.js";
 import { isInvocationId } from "../engine/ids.js";
 import type { HandlerManifest, Result, ServiceManifest } from "../../sdk/worker/protocol.js";
 import { header, json, type Handler, type HttpRequest, type HttpResponse } from "./http.js";
@@ -135,7 +135,7 @@ async function invokeRoute(engine: Engine, req: HttpRequest, segments: string[],
       ...(delayMs !== undefined ? { delayMs } : {}),
     });
   } catch (e) {
-    if (e instanceof EngineError) return ingressError(e.status, e.message, "ingress");
+    if (e instanceof UserError) return ingressError(e.status, e.message, "ingress");
     throw e;
   }
   const idHeader = { "x-restate-id": accepted.invocationId };
@@ -150,7 +150,7 @@ async function invokeRoute(engine: Engine, req: HttpRequest, segments: string[],
     try {
       await accepted.durable;
     } catch (e) {
-      if (e instanceof EngineError) return ingressError(e.status, e.message, "ingress");
+      if (e instanceof UserError) return ingressError(e.status, e.message, "ingress");
       throw e;
     }
     const body: Record<string, string> = {
@@ -166,7 +166,7 @@ async function invokeRoute(engine: Engine, req: HttpRequest, segments: string[],
   try {
     completion = await engine.awaitCompletion(accepted.invocationId, req.signal);
   } catch (e) {
-    if (e instanceof EngineError) return ingressError(e.status, e.message, "ingress");
+    if (e instanceof UserError) return ingressError(e.status, e.message, "ingress");
     throw e;
   }
   return completionResponse(completion, t.handler, stored);
@@ -201,7 +201,7 @@ async function attachRoute(engine: Engine, id: string, op: "attach" | "output", 
   try {
     return completionResponse(await engine.awaitCompletion(id, signal), undefined, false);
   } catch (e) {
-    if (e instanceof EngineError) return ingressError(e.status, e.message, "ingress");
+    if (e instanceof UserError) return ingressError(e.status, e.message, "ingress");
     throw e;
   }
 }
@@ -216,7 +216,7 @@ async function awakeableRoute(engine: Engine, req: HttpRequest, id: string, op: 
   try {
     await engine.completeAwakeable(id, result);
   } catch (e) {
-    if (e instanceof EngineError) return ingressError(e.status, e.message, "ingress");
+    if (e instanceof UserError) return ingressError(e.status, e.message, "ingress");
     throw e;
   }
   return { status: 202 };

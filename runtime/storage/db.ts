@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { migrations } from "./migrations.js";
+import { UserError } from "../errors.js";
 
 export type Db = Database.Database;
 
@@ -31,10 +32,11 @@ export function migrate(db: Db): void {
   const newest = Math.max(0, ...applied);
   const known = Math.max(0, ...migrations.map((m) => m.version));
   if (newest > known) {
-    throw Object.assign(new Error(`this database has schema version ${newest}, newer than this restate-dev knows (${known})`), {
-      code: "SCHEMA_TOO_NEW",
-      hint: "upgrade restate-dev, or delete the project's .restate-dev/ directory to start afresh",
-    });
+    throw new UserError(
+      "SCHEMA_TOO_NEW",
+      `this database has schema version ${newest}, newer than this restate-dev knows (${known}) (${db.name})`,
+      "upgrade restate-dev, or delete the project's .restate-dev/ directory to start afresh",
+    );
   }
   for (const m of migrations) {
     if (applied.has(m.version)) continue;

@@ -1,7 +1,8 @@
 /**
  * Storage faults a user can act on (a full disk, a read-only directory, a
- * damaged or newer database) turned into user errors: what happened, to which
- * file, and what to do. Anything else is left for the caller to report as a bug.
+ * damaged database) turned into user errors: what happened, to which file, and
+ * what to do. A newer database is one already (storage/db.ts throws it). Anything
+ * else is left for the caller to report as a bug.
  */
 import { accessSync, constants } from "node:fs";
 import { UserError } from "../errors.js";
@@ -27,9 +28,6 @@ export function storageError(e: unknown, dataDir: string): UserError | undefined
   }
   if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB" || /malformed|file is not a database/i.test(message)) {
     return new UserError("DATABASE_DAMAGED", `the database ${dataDir}/runtime.db is damaged (${message})`, "move it aside to keep it for inspection (mv .restate-dev/runtime.db runtime.db.damaged), then run restate-dev up again to start with an empty journal");
-  }
-  if (code === "SCHEMA_TOO_NEW") {
-    return new UserError("SCHEMA_TOO_NEW", `${message} (${dataDir}/runtime.db)`, (e as { hint?: string }).hint ?? "upgrade restate-dev");
   }
   return undefined;
 }

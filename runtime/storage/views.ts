@@ -13,6 +13,7 @@
  * Applied migrations never change: to change a view, append a migration that
  * drops and recreates it (this module may then export the new text too).
  */
+import { JOURNAL_MISMATCH_CODE, PROTOCOL_VIOLATION_CODE } from "../../sdk/errors.js";
 
 /** ms since epoch → ISO-8601 text; exact to the millisecond (no floating point). */
 function ts(x: string): string {
@@ -40,7 +41,7 @@ function failure(jsonText: string): string {
 
 /** Restate's documentation error code for a failed attempt's code. */
 function restateErrorCode(code: string): string {
-  return `(CASE ${code} WHEN 570 THEN 'RT0016' WHEN 571 THEN 'RT0012' ELSE 'RT0007' END)`;
+  return `(CASE ${code} WHEN ${JOURNAL_MISMATCH_CODE} THEN 'RT0016' WHEN ${PROTOCOL_VIOLATION_CODE} THEN 'RT0012' ELSE 'RT0007' END)`;
 }
 
 function target(alias: string): string {

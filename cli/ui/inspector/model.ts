@@ -4,6 +4,7 @@
  * reading of an attempt, the alignment of two journals, and the call tree.
  * No React here, so tests and screens share one reading of the data.
  */
+import { JOURNAL_MISMATCH_CODE } from "../../../sdk/errors.js";
 import type { AttemptView, InvocationDetail, InvocationSummary, JournalEntryView, ResultView } from "./types.js";
 
 // ---------------------------------------------------------------- statuses
@@ -270,8 +271,8 @@ export interface Mismatch {
 
 const MISMATCH = /Journal mismatch at entry (\d+): the journal holds (.+?), but the code now does (.+?)\.(?:\s|$)/;
 
-/** Restate's non-determinism error code. */
-export const JOURNAL_MISMATCH_CODE = 570;
+/** Restate's non-determinism error code (the SDK's constant). */
+export { JOURNAL_MISMATCH_CODE };
 
 /**
  * The journal mismatch an invocation is failing with, if it is: read from its
