@@ -82,8 +82,8 @@ export class Attempt implements PromiseHost {
     this.context = makeContext(this);
   }
 
-  get aid(): number {
-    return this.start.aid;
+  get attemptId(): number {
+    return this.start.attemptId;
   }
 
   isReplaying(): boolean {
@@ -177,7 +177,7 @@ export class Attempt implements PromiseHost {
     if (this.closed || this.runsInFlight > 0) return;
     const waitingOn = [...this.waiters.entries()].filter(([, w]) => w.onResult).map(([i]) => i);
     if (waitingOn.length === 0) return;
-    this.send({ t: "suspended", aid: this.aid, waitingOn });
+    this.send({ t: "suspended", attemptId: this.attemptId, waitingOn });
     this.close();
   }
 
@@ -193,14 +193,14 @@ export class Attempt implements PromiseHost {
 
   private finish(result: Result): void {
     if (this.closed) return;
-    if (this.start.dryRun) this.send({ t: "checked", aid: this.aid, ok: true });
-    else this.send({ t: "output", aid: this.aid, result });
+    if (this.start.dryRun) this.send({ t: "checked", attemptId: this.attemptId, ok: true });
+    else this.send({ t: "output", attemptId: this.attemptId, result });
     this.close();
   }
 
   /** Dry run: the replay got past the last journaled entry without a mismatch. */
   private checkedOk(): void {
-    this.send({ t: "checked", aid: this.aid, ok: true });
+    this.send({ t: "checked", attemptId: this.attemptId, ok: true });
     this.close();
   }
 
@@ -211,12 +211,12 @@ export class Attempt implements PromiseHost {
       if (e instanceof JournalMismatchError) {
         this.send({
           t: "checked",
-          aid: this.aid,
+          attemptId: this.attemptId,
           ok: false,
           mismatch: { index: e.entryIndex, journaled: describe(e.journaled), attempted: describe(e.attempted), message: e.message },
         });
       } else {
-        this.send({ t: "checked", aid: this.aid, ok: false, inconclusive: e instanceof Error ? e.message : String(e) });
+        this.send({ t: "checked", attemptId: this.attemptId, ok: false, inconclusive: e instanceof Error ? e.message : String(e) });
       }
       this.close();
       return;
@@ -225,7 +225,7 @@ export class Attempt implements PromiseHost {
     const code = (err as { code?: unknown }).code;
     const msg: FromWorker = {
       t: "error",
-      aid: this.aid,
+      attemptId: this.attemptId,
       code: typeof code === "number" ? code : INTERNAL_ERROR_CODE,
       message: err.message || err.name,
     };
@@ -275,7 +275,7 @@ export class Attempt implements PromiseHost {
   }
 
   emit(entry: JournalEntry): void {
-    this.send({ t: "command", aid: this.aid, entry });
+    this.send({ t: "command", attemptId: this.attemptId, entry });
   }
 
   /** A ctx.run outcome: journaled, and handed back once durable. */
@@ -345,7 +345,7 @@ export class Attempt implements PromiseHost {
     const c = this.cancel;
     if (!c || c.observedIndex !== undefined || this.closed || this.isReplaying()) return;
     c.observedIndex = this.nextIndex - 1;
-    this.send({ t: "cancelObserved", aid: this.aid, index: c.observedIndex });
+    this.send({ t: "cancelObserved", attemptId: this.attemptId, index: c.observedIndex });
     for (const [index, w] of [...this.waiters.entries()]) {
       if (!w.onResult) continue;
       this.waiters.delete(index);

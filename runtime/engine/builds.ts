@@ -86,6 +86,6 @@ export class Builds {
 
   /** A dry run answered. */
   checked(msg: Checked): void {
-    this.checks.get(msg.aid)?.(msg);
+    this.checks.get(msg.attemptId)?.(msg);
   }
 }

@@ -215,7 +215,7 @@ export class Engine {
     this.workerReady(worker, services);
     if (!previous || previous === worker) return;
     this.builds.retire(previous.id, () => retired(previous));
-    for (const inv of this.attemptsOn(previous.id)) this.seam.send(previous.id, { t: "suspend", aid: inv.attempt!.attemptId });
+    for (const inv of this.attemptsOn(previous.id)) this.seam.send(previous.id, { t: "suspend", attemptId: inv.attempt!.attemptId });
     this.builds.retireIfIdle(previous.id)?.();
     const deadline = this.defaults.reloadDeadlineMs;
     this.timers.background(deadline, () => {
@@ -272,7 +272,7 @@ export class Engine {
       return;
     }
     for (const inv of this.store.onWorker(worker.id)) {
-      this.attemptFailed(inv, { t: "error", aid: inv.attempt!.attemptId, code: 500, message: `the worker process ended (${description}) while this attempt was running` });
+      this.attemptFailed(inv, { t: "error", attemptId: inv.attempt!.attemptId, code: 500, message: `the worker process ended (${description}) while this attempt was running` });
     }
   }
 
@@ -455,7 +455,7 @@ export class Engine {
       () => this.q.setCancel(id, seq, null, now),
       () => {
         const attempt = inv.attempt;
-        if (attempt) this.seam.send(attempt.workerId, { t: "cancel", aid: attempt.attemptId, seq });
+        if (attempt) this.seam.send(attempt.workerId, { t: "cancel", attemptId: attempt.attemptId, seq });
         else if (this.store.has(id)) {
           // Suspended, backing off or paused: run it now so the handler sees the cancel.
           this.timers.cancelStart(id);
@@ -471,7 +471,7 @@ export class Engine {
     const inv = this.store.get(id);
     if (!inv || inv.status === "completed") return;
     const attempt = inv.attempt;
-    if (attempt) this.seam.send(attempt.workerId, { t: "abort", aid: attempt.attemptId });
+    if (attempt) this.seam.send(attempt.workerId, { t: "abort", attemptId: attempt.attemptId });
     const children = childCalls(inv);
     this.complete(inv, KILLED);
     for (const child of children) this.killInvocation(child);
@@ -480,7 +480,7 @@ export class Engine {
   /** Stops a running, suspended or backing-off invocation until resumed. */
   pauseInvocation(inv: ActiveInvocation): void {
     const attempt = inv.attempt;
-    if (attempt) this.seam.send(attempt.workerId, { t: "abort", aid: attempt.attemptId });
+    if (attempt) this.seam.send(attempt.workerId, { t: "abort", attemptId: attempt.attemptId });
     this.endAttempt(inv);
     this.setPaused(inv, inv.lastFailure);
   }
@@ -638,7 +638,7 @@ export class Engine {
     }
     return {
       t: "start",
-      aid: attemptId,
+      attemptId,
       invocationId: inv.id,
       target: { service: inv.service, handler: inv.handler, ...(inv.key !== undefined ? { key: inv.key } : {}) },
       input: inv.input,
@@ -664,7 +664,7 @@ export class Engine {
   private moveAttempt(inv: ActiveInvocation): void {
     const attempt = inv.attempt;
     if (!attempt) return;
-    this.seam.send(attempt.workerId, { t: "abort", aid: attempt.attemptId });
+    this.seam.send(attempt.workerId, { t: "abort", attemptId: attempt.attemptId });
     this.endAttempt(inv);
     this.startAttempt(inv);
   }
@@ -682,12 +682,12 @@ export class Engine {
     const abort = opts.abortTimeout ?? this.defaults.abortTimeoutMs;
     this.timers.watch(inv.id, inactivity, () => {
       if (inv.attempt?.attemptId !== attempt.attemptId) return;
-      this.seam.send(attempt.workerId, { t: "suspend", aid: attempt.attemptId });
+      this.seam.send(attempt.workerId, { t: "suspend", attemptId: attempt.attemptId });
       this.timers.watch(inv.id, abort, () => {
         if (inv.attempt?.attemptId !== attempt.attemptId) return;
         this.attemptFailed(inv, {
           t: "error",
-          aid: attempt.attemptId,
+          attemptId: attempt.attemptId,
           code: 500,
           message: `the attempt made no progress for ${formatMs(inactivity)} and did not suspend within the abort timeout of ${formatMs(abort)}: aborted`,
         });
@@ -708,13 +708,13 @@ export class Engine {
       this.builds.checked(msg);
       return;
     }
-    const inv = this.store.byAttempt(msg.aid);
+    const inv = this.store.byAttempt(msg.attemptId);
     if (!inv) return; // a stale attempt: its invocation moved on
     switch (msg.t) {
       case "command":
         this.touch(inv);
         this.onCommand(inv, msg.entry);
-        if (inv.attempt?.attemptId === msg.aid) {
+        if (inv.attempt?.attemptId === msg.attemptId) {
           inv.attempt.newEntries++;
           if (this.testing) this.afterNewEntry(this.testing, inv);
         }
@@ -751,7 +751,7 @@ export class Engine {
     const target = { id: inv.id, service: inv.service, handler: inv.handler, ...(inv.key !== undefined ? { key: inv.key } : {}) };
     const decision = afterNewEntry(t, target, inv.journal.size, attempt.newEntries);
     if (decision === "crash") {
-      this.attemptFailed(inv, { t: "error", aid: attempt.attemptId, code: 500, message: `the test crashed this attempt after journal entry ${inv.journal.size} (crashAfter)` });
+      this.attemptFailed(inv, { t: "error", attemptId: attempt.attemptId, code: 500, message: `the test crashed this attempt after journal entry ${inv.journal.size} (crashAfter)` });
     } else if (decision === "replay") this.moveAttempt(inv);
   }
 
@@ -760,16 +760,16 @@ export class Engine {
    * durable notice. Call it only from the durability callback of the write that
    * records what it says (see the top of this file).
    */
-  private notifyAttempt(inv: ActiveInvocation, attemptId: number, msg: Omit<Notify, "t" | "aid">): void {
+  private notifyAttempt(inv: ActiveInvocation, attemptId: number, msg: Omit<Notify, "t" | "attemptId">): void {
     if (inv.attempt?.attemptId !== attemptId) return;
     this.touch(inv);
-    this.seam.send(inv.attempt.workerId, { t: "notify", aid: attemptId, ...msg });
+    this.seam.send(inv.attempt.workerId, { t: "notify", attemptId, ...msg });
   }
 
   private onCommand(inv: ActiveInvocation, entry: JournalEntry): void {
     const attemptId = inv.attempt!.attemptId;
     if (inv.journal.has(entry.index)) {
-      this.attemptFailed(inv, { t: "error", aid: attemptId, code: PROTOCOL_VIOLATION_CODE, message: `protocol violation: entry ${entry.index} is already in the journal` });
+      this.attemptFailed(inv, { t: "error", attemptId, code: PROTOCOL_VIOLATION_CODE, message: `protocol violation: entry ${entry.index} is already in the journal` });
       return;
     }
     const now = this.clock.now();
@@ -995,7 +995,7 @@ export class Engine {
     const attempt = inv.attempt;
     if (!attempt) return;
     this.endAttempt(inv);
-    this.seam.send(attempt.workerId, { t: "abort", aid: attempt.attemptId });
+    this.seam.send(attempt.workerId, { t: "abort", attemptId: attempt.attemptId });
     inv.retryCount += 1;
     inv.retriesSinceEntry += 1;
     const now = this.clock.now();

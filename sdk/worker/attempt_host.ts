@@ -22,29 +22,29 @@ export class AttemptHost {
       case "start": {
         const handler = this.registry()?.get(msg.target.service, msg.target.handler);
         if (!handler) {
-          this.send({ t: "error", aid: msg.aid, code: 404, message: `handler ${msg.target.service}/${msg.target.handler} is not in this build` });
+          this.send({ t: "error", attemptId: msg.attemptId, code: 404, message: `handler ${msg.target.service}/${msg.target.handler} is not in this build` });
           return;
         }
         const attempt = new Attempt(msg, handler, (m) => {
-          if (m.t === "output" || m.t === "error" || m.t === "suspended" || m.t === "checked") this.attempts.delete(msg.aid);
+          if (m.t === "output" || m.t === "error" || m.t === "suspended" || m.t === "checked") this.attempts.delete(msg.attemptId);
           this.send(m);
         }, (a) => new ContextImpl(a));
-        this.attempts.set(msg.aid, attempt);
+        this.attempts.set(msg.attemptId, attempt);
         void attempt.execute();
         return;
       }
       case "notify":
-        this.attempts.get(msg.aid)?.notify(msg);
+        this.attempts.get(msg.attemptId)?.notify(msg);
         return;
       case "abort":
-        this.attempts.get(msg.aid)?.close();
-        this.attempts.delete(msg.aid);
+        this.attempts.get(msg.attemptId)?.close();
+        this.attempts.delete(msg.attemptId);
         return;
       case "cancel":
-        this.attempts.get(msg.aid)?.onCancel(msg.seq);
+        this.attempts.get(msg.attemptId)?.onCancel(msg.seq);
         return;
       case "suspend":
-        this.attempts.get(msg.aid)?.onSuspendRequest();
+        this.attempts.get(msg.attemptId)?.onSuspendRequest();
         return;
     }
   }

@@ -77,7 +77,7 @@ export interface InvocationTarget {
 export interface StartAttempt {
   t: "start";
   /** Attempt id: unique within the runtime process, stale ones are ignored. */
-  aid: number;
+  attemptId: number;
   invocationId: string;
   target: InvocationTarget;
   input: Uint8Array;
@@ -115,7 +115,7 @@ export interface CancelState {
 
 export interface Notify {
   t: "notify";
-  aid: number;
+  attemptId: number;
   index: number;
   /**
    * "ack": a run's result is durable; "invocationId": a call's child id; "result": an entry completed;
@@ -130,19 +130,19 @@ export interface Notify {
 /** The invocation was cancelled while this attempt runs. */
 export interface CancelNotice {
   t: "cancel";
-  aid: number;
+  attemptId: number;
   seq: number;
 }
 
 /** The attempt was inactive for the inactivity timeout: suspend if it only waits. */
 export interface SuspendRequest {
   t: "suspend";
-  aid: number;
+  attemptId: number;
 }
 
 export interface AbortAttempt {
   t: "abort";
-  aid: number;
+  attemptId: number;
 }
 
 export type ToWorker = StartAttempt | Notify | AbortAttempt | CancelNotice | SuspendRequest;
@@ -198,19 +198,19 @@ export interface WorkerLoadError {
 
 export interface Command {
   t: "command";
-  aid: number;
+  attemptId: number;
   entry: JournalEntry;
 }
 
 export interface Output {
   t: "output";
-  aid: number;
+  attemptId: number;
   result: Result;
 }
 
 export interface AttemptError {
   t: "error";
-  aid: number;
+  attemptId: number;
   code: number;
   message: string;
   stack?: string;
@@ -226,21 +226,21 @@ export interface AttemptError {
 /** The attempt only waits for these entries: end it; a completion of any resumes the invocation. */
 export interface Suspended {
   t: "suspended";
-  aid: number;
+  attemptId: number;
   waitingOn: number[];
 }
 
 /** The attempt saw the cancel request after allocating entries up to `index`. */
 export interface CancelObserved {
   t: "cancelObserved";
-  aid: number;
+  attemptId: number;
   index: number;
 }
 
 /** The outcome of a dry run: the journal replays cleanly on this build, or where it diverges. */
 export interface Checked {
   t: "checked";
-  aid: number;
+  attemptId: number;
   ok: boolean;
   /** Set when the journal diverges. */
   mismatch?: { index: number; journaled: string; attempted: string; message: string };

@@ -3,7 +3,7 @@ import { decideFailure } from "../../runtime/engine/failure_policy.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../runtime/engine/retry.js";
 import type { AttemptError } from "../../sdk/worker/protocol.js";
 
-const error = (over: Partial<AttemptError> = {}): AttemptError => ({ t: "error", aid: 1, code: 500, message: "boom", ...over });
+const error = (over: Partial<AttemptError> = {}): AttemptError => ({ t: "error", attemptId: 1, code: 500, message: "boom", ...over });
 const policy = (over: Partial<RetryPolicy> = {}): RetryPolicy => ({ ...DEFAULT_RETRY_POLICY, ...over });
 
 describe("failure_policy.decideFailure", () => {
