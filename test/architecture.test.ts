@@ -3,6 +3,8 @@
  * runtime, no port): imports run one way, type-only ones included; the engine
  * knows nothing of terminals; the SDK nothing of SQLite.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { cycles, importGraph, loopThrough, reachable } from "./helpers/imports.js";
@@ -53,5 +55,20 @@ describe("architecture", () => {
       for (const t of graph.edges.get(m) ?? []) if (inner(t)) lines.push(`${m} -> ${t}`);
     }
     expect(lines).toEqual([]);
+  });
+
+  it("keeps the engine's components below the lifecycle: none imports engine.ts or operations.ts", () => {
+    const components = under("runtime/engine").filter((m) => !/\/(engine|operations)\.ts$/.test(m));
+    const lines = components.flatMap((m) => (graph.edges.get(m) ?? []).filter((t) => /runtime\/engine\/(engine|operations)\.ts$/.test(t)).map((t) => `${m} -> ${t}`));
+    expect(lines).toEqual([]);
+    expect(graph.edges.get("runtime/engine/operations.ts")).toContain("runtime/engine/engine.ts");
+  });
+
+  it("has one module that talks to workers for the engine (engine.ts), so the durability rule lives in one file", () => {
+    const seamUsers = modules.filter((m) => m.startsWith("runtime/") && (graph.edges.get(m) ?? []).includes("runtime/workers/seam.ts"));
+    // The composition roots create the seam, the transports connect to it; in the engine, only the lifecycle uses it.
+    expect(seamUsers.filter((m) => m.startsWith("runtime/engine/"))).toEqual(["runtime/engine/engine.ts"]);
+    const notifying = modules.filter((m) => m.startsWith("runtime/") && /t: "notify"/.test(readFileSync(join(repo, m), "utf8")));
+    expect(notifying).toEqual(["runtime/engine/engine.ts"]);
   });
 });

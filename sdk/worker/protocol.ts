@@ -1,6 +1,8 @@
 /**
  * Messages between the runtime and a worker process (the process that runs user
- * code). The SDK side lives in this folder; the runtime imports only these types.
+ * code). The SDK side lives in this folder. The runtime imports these types, and of
+ * the SDK otherwise only values shared by both ends: the batching channel (channel.ts),
+ * the awakeable id format (../awakeable_id.ts) and the error codes (../errors.ts).
  *
  * Journal model: entry 0 is the invocation's input (implicit, carried by `start`);
  * every context command the handler issues gets the next index. Commands that
