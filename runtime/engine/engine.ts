@@ -50,7 +50,7 @@ import type { EngineBound, WorkerSeam } from "../workers/seam.js";
 import { requestError } from "../errors.js";
 import { describeAttach } from "./waits.js";
 import { newInvocationId, newSeed, workflowRunId } from "./ids.js";
-import { describeTarget, fromRow, holdsLock, idempotencyMapKey, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
+import { childCalls, describeTarget, fromRow, holdsLock, maxSeq, toRow, idempotencyMapKey, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
 import { Keys, type StateEntries, type StateWrite } from "./keys.js";
 import { Timers } from "./timers.js";
 import { InvocationStore, type Completion } from "./store.js";
@@ -1142,29 +1142,7 @@ export class Engine {
 
   /** The write that inserts an invocation, with the row and copied entries fixed now. */
   private invocationInsert(inv: ActiveInvocation): () => void {
-    const row = {
-      id: inv.id,
-      service: inv.service,
-      handler: inv.handler,
-      key: inv.key ?? null,
-      service_type: inv.serviceType,
-      handler_type: inv.handlerType ?? null,
-      status: inv.status,
-      input: inv.input,
-      headers: JSON.stringify(inv.headers),
-      idempotency_key: inv.idempotencyKey ?? null,
-      seed: inv.seed,
-      invoked_by_id: inv.parent?.id ?? null,
-      invoked_by_index: inv.parent?.index ?? null,
-      inbox_seq: inv.inboxSeq ?? null,
-      retry_count: 0,
-      next_retry_at: null,
-      scheduled_at: inv.scheduledAt ?? null,
-      last_failure: null,
-      created_at: inv.createdAt,
-      modified_at: inv.createdAt,
-      restarted_from: inv.restartedFrom ?? null,
-    };
+    const row = toRow(inv);
     // Journal entries copied by restart-as-new; the attempt's own entries insert themselves.
     const copied = [...inv.journal.values()];
     const { id, service, key, handler, idempotencyKey, createdAt } = inv;
@@ -1186,19 +1164,8 @@ export class Engine {
   }
 }
 
-function maxSeq(journal: Map<number, JournalEntry> | undefined): number {
-  let max = 0;
-  for (const entry of journal?.values() ?? []) if ((entry.seq ?? 0) > max) max = entry.seq!;
-  return max;
-}
-
 function promiseRef(inv: ActiveInvocation, name: string): PromiseRef {
   return { service: inv.service, key: inv.key!, name };
-}
-
-/** The invocations an invocation called and waits for (cancel and kill reach them too). */
-function childCalls(inv: ActiveInvocation): string[] {
-  return [...inv.journal.values()].filter((entry) => entry.type === "Call" && !entry.result && entry.target?.invocationId).map((entry) => entry.target!.invocationId!);
 }
 
 function completionFromRow(row: InvocationRow): Completion {

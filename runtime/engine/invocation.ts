@@ -1,6 +1,6 @@
 /** The engine's in-memory view of an invocation that has not completed yet. */
 import type { JournalEntry } from "../../sdk/worker/protocol.js";
-import type { InvocationRow } from "../storage/queries.js";
+import type { InvocationRow, NewInvocation } from "../storage/queries.js";
 import { entryFromRow, toBytes, type EntryRow } from "../storage/codec.js";
 
 export type InvocationStatus = "pending" | "scheduled" | "ready" | "running" | "suspended" | "backing-off" | "paused" | "completed";
@@ -98,4 +98,43 @@ export function describeTarget(inv: Pick<ActiveInvocation, "service" | "handler"
 /** Idempotency records are keyed by target and key, as in Restate (the body is not compared). */
 export function idempotencyMapKey(req: { service: string; key?: string | null; handler: string; idempotencyKey?: string | null }): string {
   return `${req.service}\u0000${req.key ?? ""}\u0000${req.handler}\u0000${req.idempotencyKey}`;
+}
+
+/** The row that inserts a new invocation (retries, failures and results come later). */
+export function toRow(inv: ActiveInvocation): NewInvocation {
+  return {
+    id: inv.id,
+    service: inv.service,
+    handler: inv.handler,
+    key: inv.key ?? null,
+    service_type: inv.serviceType,
+    handler_type: inv.handlerType ?? null,
+    status: inv.status,
+    input: inv.input,
+    headers: JSON.stringify(inv.headers),
+    idempotency_key: inv.idempotencyKey ?? null,
+    seed: inv.seed,
+    invoked_by_id: inv.parent?.id ?? null,
+    invoked_by_index: inv.parent?.index ?? null,
+    inbox_seq: inv.inboxSeq ?? null,
+    retry_count: 0,
+    next_retry_at: null,
+    scheduled_at: inv.scheduledAt ?? null,
+    last_failure: null,
+    created_at: inv.createdAt,
+    modified_at: inv.createdAt,
+    restarted_from: inv.restartedFrom ?? null,
+  };
+}
+
+/** The highest completion sequence number in a journal (0 if none). */
+export function maxSeq(journal: Map<number, JournalEntry> | undefined): number {
+  let max = 0;
+  for (const entry of journal?.values() ?? []) if ((entry.seq ?? 0) > max) max = entry.seq!;
+  return max;
+}
+
+/** The invocations an invocation called and still waits for (cancel and kill reach them too). */
+export function childCalls(inv: ActiveInvocation): string[] {
+  return [...inv.journal.values()].filter((entry) => entry.type === "Call" && !entry.result && entry.target?.invocationId).map((entry) => entry.target!.invocationId!);
 }
