@@ -50,14 +50,14 @@ import type { EngineBound, WorkerSeam } from "../workers/seam.js";
 import { requestError } from "../errors.js";
 import { describeAttach } from "./waits.js";
 import { newInvocationId, newSeed, workflowRunId } from "./ids.js";
-import { childCalls, describeTarget, fromRow, holdsLock, maxSeq, toRow, idempotencyMapKey, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
+import { childCalls, describeTarget, fromRow, holdsLock, maxSeq, startMessageOf, toRow, idempotencyMapKey, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
 import { Keys, type StateEntries, type StateWrite } from "./keys.js";
 import { Timers } from "./timers.js";
 import { InvocationStore, type Completion } from "./store.js";
 import { Builds } from "./builds.js";
 import { DurablePromises, type PromiseRef } from "./promises.js";
 import { Sweeper, type ForgetRow } from "./retention.js";
-import { decideFailure } from "./failure_policy.js";
+import { decideFailure, describeFailure } from "./failure_policy.js";
 import { formatMs, resolveRetryPolicy } from "./retry.js";
 import { systemClock, type Clock } from "./clock.js";
 import { afterNewEntry, failsFast, replaysBeforeOutput, type EngineTestingOptions } from "./testing_hooks.js";
@@ -630,27 +630,13 @@ export class Engine {
     this.touch(inv);
   }
 
+  /** The start message of an attempt: the journal so far, and the state it needs (the key's cache if it holds the key). */
   private startMessage(inv: ActiveInvocation, attemptId: number): StartAttempt {
-    const now = this.clock.now();
     let state: StateEntries | null = null;
     if (inv.key !== undefined && inv.serviceType !== "service") {
       state = holdsLock(inv) ? [...this.keys.holderState(inv.service, inv.key).entries()] : this.loadState(inv.service, inv.key);
     }
-    return {
-      t: "start",
-      attemptId,
-      invocationId: inv.id,
-      target: { service: inv.service, handler: inv.handler, ...(inv.key !== undefined ? { key: inv.key } : {}) },
-      input: inv.input,
-      headers: inv.headers,
-      ...(inv.idempotencyKey !== undefined ? { idempotencyKey: inv.idempotencyKey } : {}),
-      journal: [...inv.journal.values()].sort((a, b) => a.index - b.index),
-      state,
-      seed: inv.seed,
-      retryCountSinceLastStoredEntry: inv.retriesSinceEntry,
-      durationSinceLastStoredEntry: now - inv.lastEntryAt,
-      ...(inv.cancel ? { cancel: { ...inv.cancel } } : {}),
-    };
+    return startMessageOf(inv, attemptId, state, this.clock.now());
   }
 
   /** The attempt is over, whatever ended it; an old build's worker left with none is stopped. */
@@ -999,26 +985,9 @@ export class Engine {
     inv.retryCount += 1;
     inv.retriesSinceEntry += 1;
     const now = this.clock.now();
-    const failure = {
-      invocation_id: inv.id,
-      attempt: inv.retryCount,
-      at: now,
-      code: err.code,
-      message: err.message,
-      stack: err.stack ?? null,
-      related_index: err.relatedIndex ?? null,
-      related_type: err.relatedType ?? null,
-      related_name: err.relatedName ?? null,
-    };
-    const lastFailure = JSON.stringify({
-      code: err.code,
-      message: err.message,
-      ...(err.relatedIndex !== undefined ? { relatedIndex: err.relatedIndex, relatedType: err.relatedType, relatedName: err.relatedName } : {}),
-    });
+    const { failure, lastFailure, head } = describeFailure(inv, err, now);
     inv.lastFailure = lastFailure;
     const policy = resolveRetryPolicy(this.services.get(inv.service), this.handler(inv.service, inv.handler));
-    const related = err.relatedIndex !== undefined ? ` at entry ${err.relatedIndex} (${err.relatedType}${err.relatedName ? ` '${err.relatedName}'` : ""})` : "";
-    const head = `${inv.id} ${describeTarget(inv)} attempt ${inv.retryCount} failed${related}: [${err.code}] ${err.message}`;
     const decision = decideFailure(policy, { failedAttempts: inv.retryCount }, err, !!this.testing && failsFast(this.testing, err));
     switch (decision.kind) {
       case "fail":

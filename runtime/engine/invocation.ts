@@ -1,5 +1,5 @@
 /** The engine's in-memory view of an invocation that has not completed yet. */
-import type { JournalEntry } from "../../sdk/worker/protocol.js";
+import type { JournalEntry, StartAttempt } from "../../sdk/worker/protocol.js";
 import type { InvocationRow, NewInvocation } from "../storage/queries.js";
 import { entryFromRow, toBytes, type EntryRow } from "../storage/codec.js";
 
@@ -137,4 +137,23 @@ export function maxSeq(journal: Map<number, JournalEntry> | undefined): number {
 /** The invocations an invocation called and still waits for (cancel and kill reach them too). */
 export function childCalls(inv: ActiveInvocation): string[] {
   return [...inv.journal.values()].filter((entry) => entry.type === "Call" && !entry.result && entry.target?.invocationId).map((entry) => entry.target!.invocationId!);
+}
+
+/** What a worker needs to run (or dry-run) an attempt of `inv`: its target, input, journal so far and state. */
+export function startMessageOf(inv: ActiveInvocation, attemptId: number, state: Array<[string, Uint8Array]> | null, now: number): StartAttempt {
+  return {
+    t: "start",
+    attemptId,
+    invocationId: inv.id,
+    target: { service: inv.service, handler: inv.handler, ...(inv.key !== undefined ? { key: inv.key } : {}) },
+    input: inv.input,
+    headers: inv.headers,
+    ...(inv.idempotencyKey !== undefined ? { idempotencyKey: inv.idempotencyKey } : {}),
+    journal: [...inv.journal.values()].sort((a, b) => a.index - b.index),
+    state,
+    seed: inv.seed,
+    retryCountSinceLastStoredEntry: inv.retriesSinceEntry,
+    durationSinceLastStoredEntry: now - inv.lastEntryAt,
+    ...(inv.cancel ? { cancel: { ...inv.cancel } } : {}),
+  };
 }
