@@ -6,6 +6,7 @@
  */
 import type { Checked } from "../../sdk/worker/protocol.js";
 import type { WorkerLink } from "../workers/link.js";
+import type { Clock } from "./clock.js";
 
 export class Builds {
   private worker: WorkerLink | undefined;
@@ -14,6 +15,8 @@ export class Builds {
   /** Workers of older builds whose attempts are moving to the current one -> what to do once they hold none. */
   private readonly retiring = new Map<number, () => void>();
   private readonly checks = new Map<number, (msg: Checked) => void>();
+
+  constructor(private readonly clock: Clock) {}
 
   /** The worker that takes new attempts. */
   get current(): WorkerLink | undefined {
@@ -76,12 +79,19 @@ export class Builds {
 
   // --- reload checks -------------------------------------------------------------
 
-  expectCheck(attemptId: number, answer: (msg: Checked) => void): void {
-    this.checks.set(attemptId, answer);
-  }
-
-  dropCheck(attemptId: number): void {
-    this.checks.delete(attemptId);
+  /** The answer to the dry run `attemptId`, or undefined if none comes within `timeoutMs`. */
+  awaitCheck(attemptId: number, timeoutMs: number): Promise<Checked | undefined> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => {
+        this.checks.delete(attemptId);
+        resolve(undefined);
+      }, timeoutMs);
+      this.checks.set(attemptId, (msg) => {
+        this.clock.clearTimeout(timer);
+        this.checks.delete(attemptId);
+        resolve(msg);
+      });
+    });
   }
 
   /** A dry run answered. */

@@ -150,7 +150,7 @@ export class Engine {
   private readonly store = new InvocationStore();
   private readonly keys: Keys;
   private readonly timers: Timers;
-  private readonly builds = new Builds();
+  private readonly builds: Builds;
   private readonly promises: DurablePromises;
   private readonly sweeper: Sweeper;
   private stopped = false;
@@ -168,6 +168,7 @@ export class Engine {
     this.defaults = { ...DEFAULTS, ...opts.defaults };
     this.keys = new Keys(this.q.maxInboxSeq(), (service, key) => this.loadState(service, key));
     this.timers = new Timers(this.clock);
+    this.builds = new Builds(this.clock);
     this.promises = new DurablePromises(this.q);
     this.sweeper = new Sweeper(this.clock, this.q, this.commit, (row) => this.forget(row));
     this.seam = opts.workers;
@@ -233,29 +234,16 @@ export class Engine {
   checkJournals(worker: WorkerLink, timeoutMs = 3000): Promise<ReloadFinding[]> {
     const targets = [...this.store.all()].filter((inv) => inv.journal.size > 0 && inv.status !== "pending" && inv.status !== "scheduled");
     return Promise.all(
-      targets.map(
-        (inv) =>
-          new Promise<ReloadFinding | undefined>((resolve) => {
-            const attemptId = this.store.newAttemptId();
-            const timer = this.clock.setTimeout(() => {
-              this.builds.dropCheck(attemptId);
-              resolve({ invocationId: inv.id, target: describeTarget(inv), status: inv.status, inconclusive: "the replay did not finish in time" });
-            }, timeoutMs);
-            this.builds.expectCheck(attemptId, (msg) => {
-              this.clock.clearTimeout(timer);
-              this.builds.dropCheck(attemptId);
-              if (msg.ok) return resolve(undefined);
-              resolve({
-                invocationId: inv.id,
-                target: describeTarget(inv),
-                status: inv.status,
-                ...(msg.mismatch ? { mismatch: msg.mismatch } : {}),
-                ...(msg.inconclusive ? { inconclusive: msg.inconclusive } : {}),
-              });
-            });
-            this.seam.send(worker.id, { ...this.startMessage(inv, attemptId), dryRun: true });
-          }),
-      ),
+      targets.map(async (inv): Promise<ReloadFinding | undefined> => {
+        const attemptId = this.store.newAttemptId();
+        const answer = this.builds.awaitCheck(attemptId, timeoutMs);
+        this.seam.send(worker.id, { ...this.startMessage(inv, attemptId), dryRun: true });
+        const msg = await answer;
+        const finding = { invocationId: inv.id, target: describeTarget(inv), status: inv.status };
+        if (!msg) return { ...finding, inconclusive: "the replay did not finish in time" };
+        if (msg.ok) return undefined;
+        return { ...finding, ...(msg.mismatch ? { mismatch: msg.mismatch } : {}), ...(msg.inconclusive ? { inconclusive: msg.inconclusive } : {}) };
+      }),
     ).then((all) => all.filter((f): f is ReloadFinding => f !== undefined));
   }
 
