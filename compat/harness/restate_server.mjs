@@ -35,10 +35,11 @@ export function findRestateServerBinary() {
  * listeners and telemetry are configured; storage keeps the defaults, i.e.
  * durable (RocksDB WAL fsynced, replication 1). Check with --dump-config.
  */
-export function restateServerConfig({ nodeName = "local", fabricPort, ingressPort, adminPort, writer = "restate_server.mjs" }) {
+export function restateServerConfig({ nodeName = "local", fabricPort, ingressPort, adminPort, writer = "restate_server.mjs", partitions }) {
   return [
     `# written by ${writer}`,
     `node-name = "${nodeName}"`,
+    ...(partitions !== undefined ? [`default-num-partitions = ${partitions}   # set when the cluster is first provisioned`] : []),
     `listen-mode = "tcp"            # TCP only (no unix sockets)`,
     `bind-ip = "${LOOPBACK}"        # every TCP listener on loopback`,
     `bind-port = ${fabricPort}      # node-to-node (message fabric)`,
