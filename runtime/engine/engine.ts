@@ -155,6 +155,8 @@ export class Engine {
    * invocation's attempt has not recorded yet: durable, applied when it is.
    */
   readonly earlyCompletions = new Map<string, Map<number, Result>>();
+  /** Set once a commit failed: what every later wait is refused with. */
+  private refusal: EngineError | undefined;
   /** Results of invocations that completed but whose completion is not durable yet (still in `active`). */
   private readonly completing = new Map<string, Result>();
   readonly timers = new Map<string, ClockTimer>();
@@ -331,6 +333,7 @@ export class Engine {
    * `signal` (the client went away) removes the waiter; a failed commit rejects it with 503.
    */
   awaitCompletion(id: string, signal?: AbortSignal): Promise<Completion> {
+    if (this.refusal) return Promise.reject(this.refusal);
     const found = this.lookup(id);
     if (found.state === "completed") return Promise.resolve(found.completion);
     if (found.state === "unknown") return Promise.reject(new EngineError("NOT_FOUND", 404, "invocation not found"));
@@ -360,7 +363,7 @@ export class Engine {
 
   /** A commit failed: every client still waiting hears 503 now, then the runtime stops. */
   private fail(e: Error, onFatal: (e: Error) => void): void {
-    const refused = new EngineError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${e.message}); stopping`, "free disk space or fix the data directory, then restart restate-dev up: it recovers from what was committed");
+    const refused = (this.refusal = new EngineError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${e.message}); stopping`, "free disk space or fix the data directory, then restart restate-dev up: it recovers from what was committed"));
     for (const set of this.waiters.values()) for (const w of set) w.reject(refused);
     this.waiters.clear();
     onFatal(e);
