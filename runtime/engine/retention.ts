@@ -4,6 +4,11 @@ import { forget } from "./operations.js";
 
 /** Expired records are swept at least this often, and as soon as the next one is due. */
 const SWEEP_INTERVAL_MS = 60_000;
+/**
+ * But not more often than this: once retention passes, a record falls due at every
+ * completion, and one sweep a second (each a batch) costs less than one per record.
+ */
+const SWEEP_MIN_GAP_MS = 1_000;
 
 export function scheduleSweep(e: Engine, at: number): void {
   if (e.stopped || (e.sweeper && e.sweeper.at <= at)) return;
@@ -25,6 +30,11 @@ export function sweep(e: Engine): void {
     });
   }
   for (const row of invocations) forget(e, row);
-  // Look again once this sweep's deletions are committed.
-  e.commit.afterDurable(() => scheduleSweep(e, Math.min(e.q.nextExpiry() ?? Infinity, e.clock.now() + SWEEP_INTERVAL_MS)));
+  // Look again once this sweep's deletions are committed: at once if the batch was full.
+  const full = journals.length >= 1000 || invocations.length >= 1000;
+  e.commit.afterDurable(() => {
+    const now = e.clock.now();
+    const next = full ? now : Math.max(now + SWEEP_MIN_GAP_MS, e.q.nextExpiry() ?? Infinity);
+    scheduleSweep(e, Math.min(next, now + SWEEP_INTERVAL_MS));
+  });
 }

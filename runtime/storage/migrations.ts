@@ -135,4 +135,14 @@ CREATE TABLE early_completions (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 5,
+    name: "scale: newest-first listing and journal expiry are index lookups",
+    sql: `
+-- GET /invocations (the CLI, the inspector, the dashboard) lists newest first.
+CREATE INDEX invocations_created ON invocations(created_at);
+-- Retention finds expired journals without scanning every invocation.
+CREATE INDEX invocations_journal_expiry ON invocations(journal_expires_at) WHERE journal_expires_at IS NOT NULL;
+`,
+  },
 ];
