@@ -97,7 +97,7 @@ export interface Accepted {
   /** A workflow's run for this key exists already (calls get 409, sends PreviouslyAccepted). */
   workflowAlreadyInvoked?: boolean;
   executionTime?: number;
-  /** Resolves once the invocation is committed. */
+  /** Resolves once the invocation is durable; rejects (503) if it cannot become so. */
   durable: Promise<void>;
 }
 
@@ -189,7 +189,7 @@ export class Engine {
     this.commit = new GroupCommit(
       opts.db,
       (e) => this.fail(e, opts.onFatal),
-      (why) => new EngineError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${why}); nothing was acknowledged`, "free disk space or fix the data directory, then restart restate-dev up: it recovers from what was committed"),
+      (why) => unavailable(`${why}; nothing was acknowledged`),
     );
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
@@ -273,13 +273,13 @@ export class Engine {
       // A workflow runs once per key: its id is derived from the key.
       id = workflowRunId(req.service, req.key ?? "");
       if (this.active.has(id) || this.q.getInvocation(id)) {
-        return { invocationId: id, previouslyAccepted: true, workflowAlreadyInvoked: true, durable: this.commit.durable() };
+        return { invocationId: id, previouslyAccepted: true, workflowAlreadyInvoked: true, durable: this.acknowledged() };
       }
     } else {
       if (req.idempotencyKey !== undefined) {
         const existing = this.idempotency.get(idempotencyMapKey(req));
         // Acknowledged only once the first one's insert is durable (it may still be queued).
-        if (existing) return { invocationId: existing, previouslyAccepted: true, durable: this.commit.durable() };
+        if (existing) return { invocationId: existing, previouslyAccepted: true, durable: this.acknowledged() };
       }
       id = newInvocationId();
     }
@@ -322,7 +322,8 @@ export class Engine {
     // The row and the copied entries as they are now: entries recorded before this flush insert themselves.
     const insert = this.invocationInsert(inv);
     this.commit.enqueue(insert);
-    const durable = this.commit.durable();
+    // Callers that do not wait for it (calls from handlers, restarts) must not leave a rejection unhandled.
+    const durable = this.acknowledged();
     if (delayed) this.scheduleAt(inv, inv.scheduledAt!, () => this.due(inv));
     else if (inv.status === "ready") this.startAttempt(inv);
     return { invocationId: inv.id, previouslyAccepted: false, durable, ...(delayed ? { executionTime: inv.scheduledAt! } : {}) };
@@ -350,6 +351,13 @@ export class Engine {
     });
   }
 
+  /** Everything queued so far is durable; a rejection nobody waits for is not an error. */
+  private acknowledged(): Promise<void> {
+    const p = this.commit.durable();
+    p.catch(() => undefined);
+    return p;
+  }
+
   /** Runs an operation and settles once what it wrote is durable: the way to acknowledge. */
   durably<T>(op: () => T): Promise<T> {
     let value: T;
@@ -363,7 +371,7 @@ export class Engine {
 
   /** A commit failed: every client still waiting hears 503 now, then the runtime stops. */
   private fail(e: Error, onFatal: (e: Error) => void): void {
-    const refused = (this.refusal = new EngineError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${e.message}); stopping`, "free disk space or fix the data directory, then restart restate-dev up: it recovers from what was committed"));
+    const refused = (this.refusal = unavailable(`${e.message}; stopping`));
     for (const set of this.waiters.values()) for (const w of set) w.reject(refused);
     this.waiters.clear();
     onFatal(e);
@@ -748,7 +756,7 @@ export class Engine {
     t.invocationId = accepted.invocationId;
     // Queued in the same turn as the child's insert: one flush, one transaction.
     this.commit.enqueue(() => this.q.insertEntry(inv.id, entry, now, entry.type !== "Call"));
-    void accepted.durable.then(() => this.send(inv, aid, { index: entry.index, what: "invocationId", invocationId: accepted.invocationId }));
+    void accepted.durable.then(() => this.send(inv, aid, { index: entry.index, what: "invocationId", invocationId: accepted.invocationId }), () => undefined);
     if (entry.type === "Call" && accepted.previouslyAccepted) {
       if (accepted.workflowAlreadyInvoked) {
         this.completeEntry(inv, entry.index, { kind: "failure", code: 409, message: "the workflow method was already invoked" });
@@ -1095,6 +1103,10 @@ function dropWaiter<K>(map: Map<K, EntryWaiter[]>, k: K, id: string, index: numb
   const rest = list.filter((w) => w.id !== id || w.index !== index);
   if (rest.length > 0) map.set(k, rest);
   else map.delete(k);
+}
+
+function unavailable(why: string): EngineError {
+  return new EngineError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${why})`, "free disk space or fix the data directory, then restart restate-dev up: it recovers from what was committed");
 }
 
 function completionFromRow(row: InvocationRow): Completion {
