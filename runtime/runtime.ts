@@ -14,6 +14,8 @@ import { WorkerPool } from "./workers/pool.js";
 import { serveHttp } from "./ingress/http.js";
 import { ingressError, ingressRoutes } from "./ingress/routes.js";
 import { adminApi } from "./admin/routes.js";
+import { Deployments } from "./deployments.js";
+import { RuleBook } from "./engine/rule_book.js";
 import { acquireLock } from "./lock.js";
 import { UserError } from "./errors.js";
 import { storageError } from "./storage/storage_errors.js";
@@ -96,6 +98,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       },
     });
     releasers.push(() => engine.stop());
+    const deployments = new Deployments(db, engine.commit, () => engine.clock.now());
+    const rules = new RuleBook(db, engine.commit, () => engine.clock.now());
 
     let pool!: WorkerPool;
     const services = await new Promise<ServiceManifest[]>((resolveReady, rejectReady) => {
@@ -105,6 +109,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
           engine.workerReady(w, services);
           if (first) {
             first = false;
+            deployments.record(services);
             resolveReady(services);
           }
         },
@@ -124,7 +129,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     });
 
     if (opts.watch ?? true) {
-      const reload = reloader({ builder, pool, engine, log, projectDir, firstBundle: built.outfile, firstInputs: built.inputs });
+      const reload = reloader({ builder, pool, engine, deployments, log, projectDir, firstBundle: built.outfile, firstInputs: built.inputs });
       const watcher = new SourceWatcher(projectDir, (files) => void reload(files));
       await watcher.start();
       releasers.push(() => watcher.stop());
@@ -134,7 +139,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const tooLarge = (limit: number) => ingressError(413, `the request body is larger than the limit of ${limit} bytes`, "ingress");
     const ingress = await listen(ingressRoutes(engine), host, opts.ingressPort ?? 8080, maxBodyBytes, tooLarge, "ingress", "--ingress-port");
     releasers.push(() => closeServer(ingress));
-    const adminHandlers = adminApi(engine, { dbFile: join(dataDir, "runtime.db") });
+    const adminHandlers = adminApi(engine, { dbFile: join(dataDir, "runtime.db"), deployments, rules, ingressUrl: `http://${host}:${port(ingress)}/` });
     releasers.push(() => adminHandlers.close());
     const admin = await listen(adminHandlers.handler, host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
     releasers.push(() => closeServer(admin));
@@ -162,6 +167,7 @@ function reloader(ctx: {
   builder: Builder;
   pool: WorkerPool;
   engine: Engine;
+  deployments: Deployments;
   log: (l: string) => void;
   projectDir: string;
   firstBundle: string;
@@ -199,6 +205,7 @@ function reloader(ctx: {
     const previousBundle = currentBundle;
     currentBundle = built.outfile;
     pool.promote(loaded.worker, built.outfile);
+    ctx.deployments.record(loaded.services);
     engine.adopt(loaded.worker, loaded.services, (old: WorkerLink) => {
       old.stop();
       builder.discard(bundles.get(old.id) ?? previousBundle);

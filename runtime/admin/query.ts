@@ -1,6 +1,7 @@
 /**
- * `POST /query {"query": "SQL"}` → `{"rows": [...]}` (Restate's JSON answer,
- * whatever the Accept header says). Statements run one at a time in a child
+ * `POST /query {"query": "SQL"}` → `{"rows": [...]}` for `Accept:
+ * application/json`, else (Restate's default, which the `restate` CLI reads for
+ * `*\/*`) an Apache Arrow IPC stream. Statements run one at a time in a child
  * process on a read-only connection, so user SQL never stalls the engine's
  * event loop; one that runs past the timeout is killed (SQLite cannot be
  * interrupted from better-sqlite3, so a thread could not be stopped) and the
@@ -11,9 +12,9 @@ import { fork, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import type { HttpRequest, HttpResponse } from "../ingress/http.js";
+import { header, type HttpRequest, type HttpResponse } from "../ingress/http.js";
 import type { ServiceManifest } from "../../sdk/worker/protocol.js";
-import { executeQuery, prepareQueryConnection, type QueryOutcome, type ServiceRow } from "./query_exec.js";
+import { executeQuery, prepareQueryConnection, type QueryFormat, type QueryOutcome, type ServiceRow } from "./query_exec.js";
 import { adminError, bodyJson, isRecord } from "./shape.js";
 
 const WORKER_FILE = fileURLToPath(new URL("./query_worker.js", import.meta.url));
@@ -22,9 +23,21 @@ const SERVICE_TY = { SERVICE: "service", VIRTUAL_OBJECT: "virtual_object", WORKF
 
 export interface QueryRunnerOptions {
   dbFile: string;
-  services: () => ServiceManifest[];
+  /** The rows of sys_service (serviceRow() makes one from a manifest). */
+  services: () => ServiceRow[];
   /** Default 30 s. */
   timeoutMs?: number;
+}
+
+/** A sys_service row of a manifest, without its deployment. */
+export function serviceRow(s: ServiceManifest): ServiceRow {
+  return { name: s.name, ty: SERVICE_TY[s.ty], public: s.options.ingressPrivate === true ? 0 : 1, revision: 1, deployment_id: null };
+}
+
+/** JSON when the client asks for it (Accept names application/json), else Arrow as Restate. */
+export function wantsJson(req: HttpRequest): boolean {
+  const accept = header(req, "accept") ?? "";
+  return /application\/json/i.test(accept);
 }
 
 interface Current {
@@ -50,13 +63,15 @@ export class QueryRunner {
     if (typeof sql !== "string") {
       return adminError(400, `the body must be JSON like {"query": "SELECT id, status FROM sys_invocation"}`);
     }
-    const out = await this.run(sql);
-    return { status: out.status, headers: { "content-type": "application/json" }, body: out.body };
+    const format: QueryFormat = wantsJson(req) ? "json" : "arrow";
+    const out = await this.run(sql, format);
+    const arrow = out.status === 200 && format === "arrow";
+    return { status: out.status, headers: { "content-type": arrow ? "application/vnd.apache.arrow.stream" : "application/json" }, body: out.body };
   }
 
   /** Runs one statement after the ones before it. */
-  run(sql: string): Promise<QueryOutcome> {
-    const next = this.queue.then(() => this.runOne(sql));
+  run(sql: string, format: QueryFormat = "json"): Promise<QueryOutcome> {
+    const next = this.queue.then(() => this.runOne(sql, format));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -67,9 +82,9 @@ export class QueryRunner {
     this.local = undefined;
   }
 
-  private runOne(sql: string): Promise<QueryOutcome> {
-    const services: ServiceRow[] = this.opts.services().map((s) => ({ name: s.name, ty: SERVICE_TY[s.ty], public: s.options.ingressPrivate === true ? 0 : 1 }));
-    if (!existsSync(WORKER_FILE)) return Promise.resolve(executeQuery(this.localDb(), sql, services));
+  private runOne(sql: string, format: QueryFormat): Promise<QueryOutcome> {
+    const services = this.opts.services();
+    if (!existsSync(WORKER_FILE)) return Promise.resolve(executeQuery(this.localDb(), sql, services, format));
     let worker: ChildProcess;
     try {
       worker = this.ensureWorker();
@@ -90,7 +105,7 @@ export class QueryRunner {
           resolve(o);
         },
       };
-      worker.send({ id, sql, services });
+      worker.send({ id, sql, services, format });
     });
   }
 
@@ -113,7 +128,7 @@ export class QueryRunner {
     });
     (w.stderr as { unref?: () => void } | null)?.unref?.();
     w.on("message", (m: { id: number } & QueryOutcome) => {
-      if (this.current?.id === m.id) this.current.done({ status: m.status, body: m.body });
+      if (this.current?.id === m.id) this.current.done({ status: m.status, body: typeof m.body === "string" ? m.body : Buffer.from(m.body) });
     });
     w.on("error", (e) => {
       if (this.worker === w) this.worker = undefined;

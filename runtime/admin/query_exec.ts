@@ -1,19 +1,29 @@
 /**
  * Runs one `POST /query` statement on a read-only connection and renders the
- * answer as Restate does for `Accept: application/json`: `{"rows": [...]}`,
+ * answer as Restate does: for `Accept: application/json`, `{"rows": [...]}`,
  * where a row leaves out its NULL columns, blobs are hex strings and booleans
- * are true/false. restate-dev adds `columns` (every column name, in order), so
- * a client can print a table even when a column is NULL in every row.
+ * are true/false (restate-dev adds `columns`, every column name in order, so a
+ * client can print a table even when a column is NULL in every row); otherwise
+ * an Arrow IPC stream (arrow.ts).
+ *
+ * Restate's SQL engine is DataFusion; the statements Restate's own CLI sends are
+ * translated where SQLite differs (translate.ts), `information_schema.columns`
+ * included.
  *
  * Used by the query worker thread, and in-process when no worker file exists.
  */
 import type { Database, Statement } from "better-sqlite3";
 import { INTROSPECTION_VIEWS, STATE_TEMP_VIEW_SQL } from "../storage/views.js";
+import { FLOW_CONTROL_VIEWS } from "../storage/views_v5.js";
+import { arrowStream } from "./arrow.js";
+import { translate } from "./translate.js";
+
+export type QueryFormat = "json" | "arrow";
 
 export interface QueryOutcome {
   status: number;
-  /** JSON text. */
-  body: string;
+  /** JSON text, or the Arrow IPC stream's bytes. */
+  body: string | Uint8Array;
 }
 
 /** A row of the sys_service table the query connection keeps from the engine's manifests. */
@@ -21,12 +31,14 @@ export interface ServiceRow {
   name: string;
   ty: string;
   public: number;
+  revision: number;
+  deployment_id: string | null;
 }
 
 /** Columns whose 0/1 values are shown as booleans (SQLite has no boolean type). */
-const BOOLEAN_COLUMNS = new Set(["completed", "public"]);
+export const BOOLEAN_COLUMNS = new Set(["completed", "public", "disabled", "pinned_deployment_exists"]);
 
-const TABLES = [...INTROSPECTION_VIEWS, "state", "sys_service"];
+const TABLES = [...INTROSPECTION_VIEWS, ...FLOW_CONTROL_VIEWS, "state", "sys_service"];
 
 const READ_ONLY =
   "POST /query only runs statements that read (SELECT, WITH … SELECT, EXPLAIN, PRAGMA table_info(…)); the database is read-only here. " +
@@ -37,13 +49,36 @@ const lastServices = new WeakMap<Database, string>();
 /** Creates the TEMP objects the views need: Restate's `state` and `sys_service`. */
 export function prepareQueryConnection(db: Database): void {
   db.exec(STATE_TEMP_VIEW_SQL);
-  db.exec("CREATE TEMP TABLE sys_service (name TEXT PRIMARY KEY, ty TEXT NOT NULL, public INTEGER NOT NULL)");
+  db.exec("CREATE TEMP TABLE sys_service (name TEXT PRIMARY KEY, ty TEXT NOT NULL, public INTEGER NOT NULL, revision INTEGER NOT NULL, deployment_id TEXT)");
+  // DataFusion's LIKE is case-sensitive; the CLI's target filters rely on it.
+  db.pragma("case_sensitive_like = ON");
+  describeColumns(db);
 }
 
-export function executeQuery(db: Database, sql: string, services: ServiceRow[]): QueryOutcome {
+/**
+ * `information_schema.columns` over the tables a query can read (the CLI checks
+ * which columns exist). A read-only connection cannot attach a database, so it
+ * is a TEMP table that translate.ts names for `information_schema.columns`.
+ */
+function describeColumns(db: Database): void {
+  db.exec(`CREATE TEMP TABLE information_schema_columns (table_catalog TEXT, table_schema TEXT, table_name TEXT, column_name TEXT,
+    ordinal_position INTEGER, data_type TEXT, is_nullable TEXT)`);
+  const insert = db.prepare("INSERT INTO temp.information_schema_columns VALUES ('restate', 'public', ?, ?, ?, ?, 'YES')");
+  for (const table of TABLES) {
+    let cols: Array<{ name: string; type: string }>;
+    try {
+      cols = db.pragma(`table_info(${table})`) as Array<{ name: string; type: string }>;
+    } catch {
+      continue;
+    }
+    cols.forEach((c, i) => insert.run(table, c.name, i, c.type || "Utf8"));
+  }
+}
+
+export function executeQuery(db: Database, sql: string, services: ServiceRow[], format: QueryFormat = "json"): QueryOutcome {
   let stmt: Statement;
   try {
-    stmt = db.prepare(quoteIndex(sql));
+    stmt = db.prepare(translate(sql));
   } catch (e) {
     return failure(400, explain(e));
   }
@@ -54,6 +89,7 @@ export function executeQuery(db: Database, sql: string, services: ServiceRow[]):
   try {
     const columns = stmt.columns().map((c) => c.name);
     const raw = stmt.raw(true).all() as unknown[][];
+    if (format === "arrow") return { status: 200, body: arrowStream(columns, raw, BOOLEAN_COLUMNS) };
     const rows = raw.map((values) => {
       const row: Record<string, unknown> = {};
       values.forEach((v, i) => {
@@ -66,18 +102,6 @@ export function executeQuery(db: Database, sql: string, services: ServiceRow[]):
   } catch (e) {
     return failure(400, explain(e));
   }
-}
-
-/**
- * Restate's sys_journal has a column named `index`, which Restate's SQL engine
- * accepts unquoted; in SQLite INDEX is a keyword. In a statement that only reads,
- * a bare INDEX can only mean that column, so it is quoted. Strings, quoted
- * identifiers and comments are left alone.
- */
-export function quoteIndex(sql: string): string {
-  return sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$)|\b[A-Za-z_][A-Za-z0-9_$]*\b/g, (t) =>
-    t.toLowerCase() === "index" ? `"${t.toLowerCase()}"` : t,
-  );
 }
 
 function withoutComments(sql: string): string {
@@ -97,7 +121,7 @@ function syncServices(db: Database, services: ServiceRow[]): void {
   if (lastServices.get(db) === key) return;
   db.transaction(() => {
     db.prepare("DELETE FROM temp.sys_service").run();
-    const insert = db.prepare("INSERT INTO temp.sys_service (name, ty, public) VALUES (@name, @ty, @public)");
+    const insert = db.prepare("INSERT INTO temp.sys_service (name, ty, public, revision, deployment_id) VALUES (@name, @ty, @public, @revision, @deployment_id)");
     for (const s of services) insert.run(s);
   })();
   lastServices.set(db, key);

@@ -4,12 +4,13 @@
  * when the runtime does (the IPC channel closes).
  */
 import Database from "better-sqlite3";
-import { executeQuery, prepareQueryConnection, type ServiceRow } from "./query_exec.js";
+import { executeQuery, prepareQueryConnection, type QueryFormat, type ServiceRow } from "./query_exec.js";
 
 interface Request {
   id: number;
   sql: string;
   services: ServiceRow[];
+  format: QueryFormat;
 }
 
 const dbFile = process.argv[2];
@@ -22,6 +23,6 @@ db.pragma("busy_timeout = 5000");
 prepareQueryConnection(db);
 
 process.on("message", (m: Request) => {
-  process.send!({ id: m.id, ...executeQuery(db, m.sql, m.services) });
+  process.send!({ id: m.id, ...executeQuery(db, m.sql, m.services, m.format) });
 });
 process.on("disconnect", () => process.exit(0));

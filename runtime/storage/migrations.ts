@@ -1,4 +1,5 @@
 import { INTROSPECTION_VIEWS_SQL } from "./views.js";
+import { MIGRATION_5_SQL } from "./views_v5.js";
 
 /**
  * Numbered schema migrations. Each runs once, in its own transaction, and is
@@ -134,5 +135,10 @@ CREATE TABLE early_completions (
   PRIMARY KEY (invocation_id, idx)
 ) WITHOUT ROWID;
 `,
+  },
+  {
+    version: 5,
+    name: "deployments per build, flow control (scope, limit key, concurrency rules), the tables the restate CLI reads",
+    sql: MIGRATION_5_SQL,
   },
 ];

@@ -15,7 +15,7 @@
  */
 
 /** ms since epoch → ISO-8601 text; exact to the millisecond (no floating point). */
-function ts(x: string): string {
+export function ts(x: string): string {
   return `(CASE WHEN ${x} IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%S', (${x}) / 1000, 'unixepoch') || printf('.%03dZ', (${x}) % 1000) END)`;
 }
 
@@ -82,9 +82,7 @@ const INPUT_JSON = `json_object('Command', json_object('Input', json_object(
 
 const LAST_FAILURE = `CASE WHEN i.status <> 'completed' THEN i.last_failure END`;
 
-export const INTROSPECTION_VIEWS_SQL = `
-CREATE VIEW sys_invocation AS
-SELECT
+export const SYS_INVOCATION_COLUMNS = `
   i.id AS id,
   ${target("i")} AS target,
   i.service AS target_service_name,
@@ -127,7 +125,12 @@ SELECT
   ${ts("i.running_at")} AS last_start_at,
   ${ts("i.completed_at")} AS completed_at,
   ${ts("i.completion_expires_at")} AS completion_expires_at,
-  ${ts("i.journal_expires_at")} AS journal_expires_at
+  ${ts("i.journal_expires_at")} AS journal_expires_at`;
+
+export const INTROSPECTION_VIEWS_SQL = `
+CREATE VIEW sys_invocation AS
+SELECT
+${SYS_INVOCATION_COLUMNS}
 FROM invocations i LEFT JOIN invocations p ON p.id = i.invoked_by_id;
 
 CREATE VIEW sys_journal AS
