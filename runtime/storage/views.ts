@@ -127,13 +127,7 @@ export const SYS_INVOCATION_COLUMNS = `
   ${ts("i.completion_expires_at")} AS completion_expires_at,
   ${ts("i.journal_expires_at")} AS journal_expires_at`;
 
-export const INTROSPECTION_VIEWS_SQL = `
-CREATE VIEW sys_invocation AS
-SELECT
-${SYS_INVOCATION_COLUMNS}
-FROM invocations i LEFT JOIN invocations p ON p.id = i.invoked_by_id;
-
-CREATE VIEW sys_journal AS
+export const SYS_JOURNAL_VIEW = `CREATE VIEW sys_journal AS
 SELECT
   i.id AS id,
   0 AS "index",
@@ -164,7 +158,15 @@ SELECT
   ${ts("j.created_at")},
   ${ts("j.completed_at")}
 FROM journal j;
+`;
 
+export const INTROSPECTION_VIEWS_SQL = `
+CREATE VIEW sys_invocation AS
+SELECT
+${SYS_INVOCATION_COLUMNS}
+FROM invocations i LEFT JOIN invocations p ON p.id = i.invoked_by_id;
+
+${SYS_JOURNAL_VIEW}
 CREATE VIEW sys_journal_events AS
 SELECT
   f.invocation_id AS id,

@@ -5,7 +5,14 @@
  * later columns, `sys_invocation_status`, `sys_deployment`, `sys_rules`).
  * Conventions as in views.ts.
  */
-import { SYS_INVOCATION_COLUMNS, ts } from "./views.js";
+import { SYS_INVOCATION_COLUMNS, SYS_JOURNAL_VIEW, ts } from "./views.js";
+
+/** sys_journal with Restate's `version` column: 2, the journal of commands and notifications (the CLI reads entry_json then). */
+function withVersion(view: string): string {
+  const out = view.replace(/AS completed_at\nFROM invocations i\n/, "AS completed_at,\n  2 AS version\nFROM invocations i\n").replace(/\nFROM journal j;/, ",\n  2\nFROM journal j;");
+  if (out.split("2 AS version").length !== 2 || !out.includes(",\n  2\nFROM journal j;")) throw new Error("views_v5: sys_journal's text changed; update withVersion()");
+  return out;
+}
 
 /** Restate's raw invocation status (`sys_invocation_status.status`) for restate-dev's. */
 const RAW_STATUS = `(CASE i.status
@@ -62,6 +69,9 @@ CREATE VIEW sys_invocation AS
 SELECT
 ${SYS_INVOCATION_COLUMNS}${EXTRA_COLUMNS}
 FROM invocations i LEFT JOIN invocations p ON p.id = i.invoked_by_id;
+
+DROP VIEW sys_journal;
+${withVersion(SYS_JOURNAL_VIEW)}
 
 CREATE VIEW sys_invocation_status AS
 SELECT
