@@ -15,7 +15,6 @@ import { serveHttp } from "./ingress/http.js";
 import { ingressError, ingressRoutes } from "./ingress/routes.js";
 import { adminApi } from "./admin/routes.js";
 import { Deployments } from "./deployments.js";
-import { RuleBook } from "./engine/rule_book.js";
 import { acquireLock } from "./lock.js";
 import { UserError } from "./errors.js";
 import { storageError } from "./storage/storage_errors.js";
@@ -99,7 +98,6 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     });
     releasers.push(() => engine.stop());
     const deployments = new Deployments(db, engine.commit, () => engine.clock.now());
-    const rules = new RuleBook(db, engine.commit, () => engine.clock.now());
 
     let pool!: WorkerPool;
     const services = await new Promise<ServiceManifest[]>((resolveReady, rejectReady) => {
@@ -139,7 +137,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const tooLarge = (limit: number) => ingressError(413, `the request body is larger than the limit of ${limit} bytes`, "ingress");
     const ingress = await listen(ingressRoutes(engine), host, opts.ingressPort ?? 8080, maxBodyBytes, tooLarge, "ingress", "--ingress-port");
     releasers.push(() => closeServer(ingress));
-    const adminHandlers = adminApi(engine, { dbFile: join(dataDir, "runtime.db"), deployments, rules, ingressUrl: `http://${host}:${port(ingress)}/` });
+    const adminHandlers = adminApi(engine, { dbFile: join(dataDir, "runtime.db"), deployments, rules: engine.rules, ingressUrl: `http://${host}:${port(ingress)}/` });
     releasers.push(() => adminHandlers.close());
     const admin = await listen(adminHandlers.handler, host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
     releasers.push(() => closeServer(admin));

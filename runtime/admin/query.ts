@@ -34,10 +34,13 @@ export function serviceRow(s: ServiceManifest): ServiceRow {
   return { name: s.name, ty: SERVICE_TY[s.ty], public: s.options.ingressPrivate === true ? 0 : 1, revision: 1, deployment_id: null };
 }
 
-/** JSON when the client asks for it (Accept names application/json), else Arrow as Restate. */
+/**
+ * JSON when the client asks for it (Accept names application/json) or sends no
+ * Accept at all; else Arrow, as Restate (curl's and fetch's default `*\/*` too).
+ */
 export function wantsJson(req: HttpRequest): boolean {
-  const accept = header(req, "accept") ?? "";
-  return /application\/json/i.test(accept);
+  const accept = header(req, "accept");
+  return accept === undefined || /application\/json/i.test(accept);
 }
 
 interface Current {
