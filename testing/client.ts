@@ -17,14 +17,14 @@ export interface SerdeLike<T> {
   deserialize(data: Uint8Array): T;
 }
 
-/** Per-call options, made with `rpc.opts({ idempotencyKey, headers, input, output })` (either SDK's). */
+/** Per-call options, made with `rpc.opts({ idempotencyKey, limitKey, headers, input, output })` (either SDK's). */
 export interface CallOptions {
-  getOpts(): { idempotencyKey?: string; headers?: Record<string, string>; input?: SerdeLike<any>; output?: SerdeLike<any> };
+  getOpts(): { idempotencyKey?: string; limitKey?: string; headers?: Record<string, string>; input?: SerdeLike<any>; output?: SerdeLike<any> };
 }
 
-/** Per-send options, made with `rpc.sendOpts({ delay, idempotencyKey, headers, input })` (either SDK's). */
+/** Per-send options, made with `rpc.sendOpts({ delay, idempotencyKey, limitKey, headers, input })` (either SDK's). */
 export interface SendOptions {
-  getOpts(): { idempotencyKey?: string; headers?: Record<string, string>; input?: SerdeLike<any>; delay?: Duration | number };
+  getOpts(): { idempotencyKey?: string; limitKey?: string; headers?: Record<string, string>; input?: SerdeLike<any>; delay?: Duration | number };
 }
 
 declare const OUTPUT: unique symbol;
@@ -60,7 +60,21 @@ const OUTPUT_SERDE = Symbol("restate-dev.outputSerde");
 const decoder = new TextDecoder();
 
 export class TestClient {
-  constructor(private readonly ingressUrl: string) {}
+  constructor(
+    private readonly ingressUrl: string,
+    /** Flow control: the scope every call of this client runs in (see `scope()`). */
+    private readonly inScope?: string,
+  ) {}
+
+  /**
+   * @experimental A client whose calls run in `scope`, as sdk-clients'
+   * `ingress.scope(key)`: `/restate/scope/{scope}/call|send/…`. State, locks and
+   * idempotency keys of the targets belong to that scope; its concurrency rules apply.
+   */
+  scope(scope: string): TestClient {
+    if (typeof scope !== "string") throw new TypeError(`a scope must be a string, got ${typeof scope}`);
+    return new TestClient(this.ingressUrl, scope);
+  }
 
   serviceClient<D extends NamedDefinition>(def: D): IngressClient<ServiceHandlersOf<D>> {
     return this.proxy(def, undefined, false) as IngressClient<ServiceHandlersOf<D>>;
@@ -119,15 +133,20 @@ export class TestClient {
     input: unknown,
     inputSerde: SerdeLike<unknown>,
     outputSerde: SerdeLike<unknown>,
-    opts: { idempotencyKey?: string; headers?: Record<string, string>; delay?: Duration | number },
+    opts: { idempotencyKey?: string; limitKey?: string; headers?: Record<string, string>; delay?: Duration | number },
     send: boolean,
   ): Promise<unknown> {
     const body = inputSerde.serialize(input);
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (body.byteLength > 0) headers["content-type"] = inputSerde.contentType ?? "application/json";
     if (opts.idempotencyKey !== undefined) headers["idempotency-key"] = opts.idempotencyKey;
+    if (opts.limitKey !== undefined) headers["x-restate-limit-key"] = opts.limitKey;
     const delay = opts.delay !== undefined ? durationToMillis(opts.delay) : 0;
-    const url = `${this.ingressUrl}/${path}${send ? "/send" : ""}${send && delay > 0 ? `?delay=${delay}ms` : ""}`;
+    const query = send && delay > 0 ? `?delay=${delay}ms` : "";
+    const url =
+      this.inScope !== undefined
+        ? `${this.ingressUrl}/restate/scope/${encodeURIComponent(this.inScope)}/${send ? "send" : "call"}/${path}${query}`
+        : `${this.ingressUrl}/${path}${send ? "/send" : ""}${query}`;
     const res = await fetch(url, { method: "POST", headers, ...(body.byteLength > 0 ? { body } : {}) });
     if (!send) return decodeResponse(res, outputSerde);
     if (res.status !== 202) return decodeResponse(res, outputSerde);
