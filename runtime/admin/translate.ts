@@ -26,10 +26,11 @@ function aliasSubqueries(sql: string): string {
   return sql.replace(UNALIASED_SUBQUERY, (all, sub: string, alias: string) => (NOT_ALIASES.has(alias.toLowerCase()) ? all : `${sub} ${alias}`));
 }
 
+const STRING_OR_SCHEMA = /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$)|\binformation_schema\s*\.\s*columns\b/gi;
+
 function informationSchema(sql: string): string {
   return sql.replace(STRING_OR_SCHEMA, (t) => (/^['"\-/]/.test(t) ? t : "temp.information_schema_columns"));
 }
-const STRING_OR_SCHEMA = /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$)|\binformation_schema\s*\.\s*columns\b/gi;
 
 export function translate(sql: string): string {
   return informationSchema(aliasSubqueries(quoteIndex(sql)));

@@ -222,20 +222,19 @@ SELECT
 FROM promises pr;
 `;
 
-/**
- * Restate's `state` table has the name of restate-dev's own `state` table, so it
- * cannot be a view in the file: the admin API's query connection creates it as a
- * TEMP view, which SQLite resolves before main.state. (A plain sqlite3 shell sees
- * the engine's table: service, key, name, value.)
- *
- * A scoped object's rows are stored under its instance key, U+001F scope U+001F
- * key (runtime/engine/flow_control.ts); the view shows them as `scope` and `service_key`.
- */
+/** Scoped rows of main.state: their key is U+001F scope U+001F key (runtime/engine/flow_control.ts instanceKey). */
 const SCOPED = (k: string) => `substr(${k}, 1, 1) = char(31)`;
 const SCOPE_END = (k: string) => `instr(substr(${k}, 2), char(31))`;
 const SCOPE_OF = (k: string) => `CASE WHEN ${SCOPED(k)} THEN substr(${k}, 2, ${SCOPE_END(k)} - 1) END`;
 const KEY_OF = (k: string) => `CASE WHEN ${SCOPED(k)} THEN substr(${k}, ${SCOPE_END(k)} + 2) ELSE ${k} END`;
 
+/**
+ * Restate's `state` table has the name of restate-dev's own `state` table, so it
+ * cannot be a view in the file: the admin API's query connection creates it as a
+ * TEMP view, which SQLite resolves before main.state. (A plain sqlite3 shell sees
+ * the engine's table: service, key, name, value.)
+ * A scoped object's rows show as `scope` and `service_key`.
+ */
 export const STATE_TEMP_VIEW_SQL = `
 CREATE TEMP VIEW state AS
 SELECT
