@@ -13,6 +13,7 @@ export interface ListFilter {
   handler?: string;
   key?: string;
   statuses?: string[];
+  scope?: string;
   limit: number;
 }
 
@@ -28,12 +29,13 @@ const LIST_SQL = (only: string) => `SELECT id, service, handler, key, service_ty
             invoked_by_index, inbox_seq, retry_count, next_retry_at, scheduled_at, last_failure, result_kind,
             CASE WHEN result_kind = 'failure' THEN result END AS result, created_at, modified_at, running_at, completed_at,
             cancel_seq, cancel_observed_index, restarted_from, suspended_waiting, completion_expires_at, journal_expires_at,
-            ${SLEEPING_UNTIL}
+            scope, limit_key, ${SLEEPING_UNTIL}
           FROM invocations
           WHERE (@service IS NULL OR service = @service)
             AND (@handler IS NULL OR handler = @handler)
             AND (@key IS NULL OR key = @key)
             AND (@statuses IS NULL OR status IN (SELECT value FROM json_each(@statuses)))
+            AND (@scope IS NULL OR scope = @scope)
             ${only}
           ORDER BY created_at DESC, rowid DESC
           LIMIT @limit`;
@@ -63,6 +65,7 @@ export class AdminReads {
       handler: f.handler ?? null,
       key: f.key ?? null,
       statuses: f.statuses ? JSON.stringify(f.statuses) : null,
+      scope: f.scope ?? null,
       limit: f.limit,
     }) as ListedInvocation[];
   }

@@ -37,7 +37,7 @@ import type { WorkerLink } from "../workers/link.js";
 import { EngineError } from "./errors.js";
 import { describeAttach, type EntryWaiter } from "./waits.js";
 import { newInvocationId, newSeed, workflowRunId } from "./ids.js";
-import { fromRow, holdsLock, idempotencyMapKey, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
+import { fromRow, holdsLock, idempotencyMapKey, objectKey, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
 import { KeyLocks, lockKey } from "./locks.js";
 import { adopt, checkJournals, retiredWorkerExited, retireIfIdle } from "./reload.js";
 import { formatMs } from "./retry.js";
@@ -47,6 +47,8 @@ import { cancel, kill, pause, purge, restartAsNew, resume, tryOperator, writeSta
 import { scheduleSweep, sweep } from "./retention.js";
 import { attemptFailed, retryNow } from "./failures.js";
 import { afterNewEntry, replayInsteadOfOutput, type EngineTestingOptions } from "./testing_hooks.js";
+import { FlowControl, instanceKey } from "./flow_control.js";
+import { RuleBook } from "./rule_book.js";
 
 export interface EngineOptions {
   db: Db;
@@ -89,6 +91,9 @@ export interface InvokeRequest {
   headers: Array<[string, string]>;
   idempotencyKey?: string;
   delayMs?: number;
+  /** Flow control: the scope it runs in (a namespace for state, locks, idempotency) and its limit key. */
+  scope?: string;
+  limitKey?: string;
 }
 
 export interface Accepted {
@@ -135,6 +140,9 @@ export class Engine {
   readonly defaults: EngineDefaults;
   readonly clock: Clock;
   readonly testing: EngineTestingOptions | undefined;
+  /** Concurrency-limit rules (PUT /limits/rules) and the slots they give out. */
+  readonly rules: RuleBook;
+  readonly flow: FlowControl;
 
   services = new Map<string, ServiceManifest>();
   readonly active = new Map<string, ActiveInvocation>();
@@ -196,6 +204,12 @@ export class Engine {
     this.testing = opts.testing;
     this.defaults = { ...DEFAULTS, ...opts.defaults };
     this.inboxSeq = this.q.maxInboxSeq();
+    this.rules = new RuleBook(opts.db, this.commit, () => this.clock.now());
+    this.flow = new FlowControl(this.rules);
+    this.flow.listen((id) => {
+      const inv = this.active.get(id);
+      if (inv?.status === "pending" && !inv.attempt) this.startAttempt(inv);
+    });
     this.recover();
     sweep(this);
   }
@@ -271,7 +285,7 @@ export class Engine {
     let id: string;
     if (isWorkflowRun) {
       // A workflow runs once per key: its id is derived from the key.
-      id = workflowRunId(req.service, req.key ?? "");
+      id = workflowRunId(req.service, instanceKey(req.key, req.scope) ?? "");
       if (this.active.has(id) || this.q.getInvocation(id)) {
         return { invocationId: id, previouslyAccepted: true, workflowAlreadyInvoked: true, durable: this.acknowledged() };
       }
@@ -315,6 +329,8 @@ export class Engine {
       waitingOn: undefined,
       inactivity: undefined,
       restartedFrom: restart?.from,
+      scope: req.scope,
+      limitKey: req.limitKey,
     };
     if (!delayed && holdsLock(inv)) this.enterInbox(inv);
     this.active.set(inv.id, inv);
@@ -402,10 +418,16 @@ export class Engine {
     const ordered = [...this.active.values()].sort((a, b) => (a.inboxSeq ?? 0) - (b.inboxSeq ?? 0) || a.createdAt - b.createdAt);
     // Lock holders first, then the inboxes in arrival order.
     for (const inv of ordered) {
-      if (holdsLock(inv) && inv.status !== "scheduled" && inv.status !== "pending") this.locks.restore(lockKey(inv.service, inv.key!), inv.id, true);
+      if (holdsLock(inv) && inv.status !== "scheduled" && inv.status !== "pending") this.locks.restore(lockKey(inv.service, objectKey(inv)), inv.id, true);
     }
     for (const inv of ordered) {
-      if (inv.status === "pending") this.locks.restore(lockKey(inv.service, inv.key!), inv.id, false);
+      // Pending without a lock to wait for: it waited for a concurrency slot, and asks again.
+      if (inv.status === "pending" && !holdsLock(inv)) inv.status = "ready";
+      if (inv.status === "pending") this.locks.restore(lockKey(inv.service, objectKey(inv)), inv.id, false);
+    }
+    // What had started holds its concurrency slots again.
+    for (const inv of ordered) {
+      if (inv.journal.size > 0 || ["running", "suspended", "backing-off", "paused"].includes(inv.status)) this.flow.restore(inv);
     }
     for (const inv of this.active.values()) {
       switch (inv.status) {
@@ -457,12 +479,12 @@ export class Engine {
   /** An exclusive invocation arrives on its key: it runs now or waits its turn. */
   enterInbox(inv: ActiveInvocation): void {
     inv.inboxSeq = ++this.inboxSeq;
-    inv.status = this.locks.acquire(lockKey(inv.service, inv.key!), inv.id) ? "ready" : "pending";
+    inv.status = this.locks.acquire(lockKey(inv.service, objectKey(inv)), inv.id) ? "ready" : "pending";
   }
 
   releaseLock(inv: ActiveInvocation): void {
     if (!holdsLock(inv)) return;
-    const next = this.locks.release(lockKey(inv.service, inv.key!), inv.id, (id) => this.active.get(id)?.status === "pending");
+    const next = this.locks.release(lockKey(inv.service, objectKey(inv)), inv.id, (id) => this.active.get(id)?.status === "pending");
     if (!next) return;
     const n = this.active.get(next)!;
     this.setStatus(n, "ready");
@@ -470,10 +492,10 @@ export class Engine {
   }
 
   cachedState(inv: ActiveInvocation): Map<string, Uint8Array> {
-    const k = lockKey(inv.service, inv.key!);
+    const k = lockKey(inv.service, objectKey(inv));
     let state = this.stateCache.get(k);
     if (!state) {
-      state = new Map(this.loadState(inv.service, inv.key!));
+      state = new Map(this.loadState(inv.service, objectKey(inv)));
       this.stateCache.set(k, state);
     }
     return state;
@@ -502,6 +524,11 @@ export class Engine {
 
   startAttempt(inv: ActiveInvocation): void {
     if (this.stopped || inv.attempt) return;
+    // A concurrency rule of its scope may make it wait for a slot (flow_control.ts).
+    if (!this.flow.tryAdmit(inv)) {
+      if (inv.status !== "pending") this.setStatus(inv, "pending");
+      return;
+    }
     const worker = this.worker;
     if (!worker) {
       inv.status = "ready"; // started when a worker is ready
@@ -527,7 +554,7 @@ export class Engine {
     const now = this.clock.now();
     let state: Array<[string, Uint8Array]> | null = null;
     if (inv.key !== undefined && inv.serviceType !== "service") {
-      state = holdsLock(inv) ? [...this.cachedState(inv).entries()] : this.loadState(inv.service, inv.key);
+      state = holdsLock(inv) ? [...this.cachedState(inv).entries()] : this.loadState(inv.service, objectKey(inv));
     }
     return {
       t: "start",
@@ -537,6 +564,8 @@ export class Engine {
       input: inv.input,
       headers: inv.headers,
       ...(inv.idempotencyKey !== undefined ? { idempotencyKey: inv.idempotencyKey } : {}),
+      ...(inv.scope !== undefined ? { scope: inv.scope } : {}),
+      ...(inv.limitKey !== undefined ? { limitKey: inv.limitKey } : {}),
       journal: [...inv.journal.values()].sort((a, b) => a.index - b.index),
       state,
       seed: inv.seed,
@@ -672,7 +701,7 @@ export class Engine {
       case "SetState":
       case "ClearState":
       case "ClearAllState":
-        this.applyState(inv.service, inv.key!, entry, journal(true));
+        this.applyState(inv.service, objectKey(inv), entry, journal(true));
         return;
       case "Run":
         // The handler continues only once the result is durable.
@@ -750,6 +779,9 @@ export class Engine {
         headers: t.headers ?? [],
         ...(t.idempotencyKey !== undefined ? { idempotencyKey: t.idempotencyKey } : {}),
         ...(delayMs !== undefined ? { delayMs } : {}),
+        // Only what the call names: a scope is not inherited from the caller.
+        ...(t.scope !== undefined ? { scope: t.scope } : {}),
+        ...(t.limitKey !== undefined ? { limitKey: t.limitKey } : {}),
       },
       { id: inv.id, index: entry.type === "Call" ? entry.index : undefined },
     );
@@ -918,7 +950,7 @@ export class Engine {
         scheduleSweep(this, journalExpiresAt);
         this.active.delete(inv.id);
         this.completing.delete(inv.id);
-        if (inv.key !== undefined) this.evictState(inv.service, inv.key);
+        if (inv.key !== undefined) this.evictState(inv.service, objectKey(inv));
         const completion: Completion = { id: inv.id, result, completedAt: now, expiresAt };
         const set = this.waiters.get(inv.id);
         this.waiters.delete(inv.id);
@@ -928,6 +960,7 @@ export class Engine {
     // The next exclusive invocation of the key may start now: its state comes
     // from the cache, its closures wait until this completion is durable.
     this.releaseLock(inv);
+    this.flow.release(inv.id);
     // The caller's Call entry, and every entry attached to this invocation,
     // complete in the same transaction: never lost.
     const parent = inv.parent?.index !== undefined ? this.active.get(inv.parent.id) : undefined;
@@ -982,10 +1015,13 @@ export class Engine {
       created_at: inv.createdAt,
       modified_at: inv.createdAt,
       restarted_from: inv.restartedFrom ?? null,
+      scope: inv.scope ?? null,
+      limit_key: inv.limitKey ?? null,
     };
     // Journal entries copied by restart-as-new; the attempt's own entries insert themselves.
     const copied = [...inv.journal.values()];
-    const { id, service, key, handler, idempotencyKey, createdAt } = inv;
+    const { id, service, handler, idempotencyKey, createdAt } = inv;
+    const key = instanceKey(inv.key, inv.scope);
     return () => {
       this.q.insertInvocation(row);
       if (idempotencyKey !== undefined) this.q.insertIdempotency(service, key ?? "", handler, idempotencyKey, id);
@@ -1045,13 +1081,13 @@ export class Engine {
   }
 
   /** Writes state of a key (repair, tests). Serialized with the key's invocations through the commit order. */
-  writeState(service: string, key: string, change: StateChange): Promise<void> {
-    return this.durably(() => writeState(this, service, key, change));
+  writeState(service: string, key: string, change: StateChange, scope?: string): Promise<void> {
+    return this.durably(() => writeState(this, service, instanceKey(key, scope)!, change));
   }
 
   /** Who holds a key's lock and who waits for it, in order. */
-  keyStatus(service: string, key: string): { holder: string | undefined; inbox: string[] } {
-    return this.locks.status(lockKey(service, key));
+  keyStatus(service: string, key: string, scope?: string): { holder: string | undefined; inbox: string[] } {
+    return this.locks.status(lockKey(service, instanceKey(key, scope)!));
   }
 
   /** The invocation an idempotency key names, if any. */

@@ -3,6 +3,7 @@ import type { JournalEntry } from "../../sdk/worker/protocol.js";
 import type { ClockTimer } from "./clock.js";
 import type { InvocationRow } from "../storage/queries.js";
 import { entryFromRow, toBytes, type EntryRow } from "../storage/codec.js";
+import { instanceKey } from "./flow_control.js";
 
 export type InvocationStatus = "pending" | "scheduled" | "ready" | "running" | "suspended" | "backing-off" | "paused" | "completed";
 
@@ -51,6 +52,9 @@ export interface ActiveInvocation {
   /** Inactivity, then abort timer of the running attempt. */
   inactivity: ClockTimer | undefined;
   restartedFrom: string | undefined;
+  /** Flow control (flow_control.ts): the scope it runs in, and its limit key. */
+  scope?: string | undefined;
+  limitKey?: string | undefined;
 }
 
 /** Exclusive handlers of objects and workflow runs hold the key's lock. */
@@ -94,7 +98,14 @@ export function fromRow(row: InvocationRow, entries: EntryRow[]): ActiveInvocati
     waitingOn: row.suspended_waiting ? new Set(JSON.parse(row.suspended_waiting) as number[]) : undefined,
     inactivity: undefined,
     restartedFrom: row.restarted_from ?? undefined,
+    scope: row.scope ?? undefined,
+    limitKey: row.limit_key ?? undefined,
   };
+}
+
+/** The key its object's state and lock are kept under: the key, within its scope. */
+export function objectKey(inv: Pick<ActiveInvocation, "key" | "scope">): string {
+  return instanceKey(inv.key, inv.scope)!;
 }
 
 export function describeTarget(inv: Pick<ActiveInvocation, "service" | "handler" | "key">): string {
@@ -102,6 +113,8 @@ export function describeTarget(inv: Pick<ActiveInvocation, "service" | "handler"
 }
 
 /** Idempotency records are keyed by target and key, as in Restate (the body is not compared). */
-export function idempotencyMapKey(req: { service: string; key?: string | null; handler: string; idempotencyKey?: string | null }): string {
-  return `${req.service}\u0000${req.key ?? ""}\u0000${req.handler}\u0000${req.idempotencyKey}`;
+export function idempotencyMapKey(req: { service: string; key?: string | null; handler: string; idempotencyKey?: string | null; scope?: string | undefined }): string {
+  // Per scope: the key part is the instance key (recovery reads it back as stored).
+  const key = req.scope !== undefined ? instanceKey(req.key ?? undefined, req.scope) : req.key;
+  return `${req.service}\u0000${key ?? ""}\u0000${req.handler}\u0000${req.idempotencyKey}`;
 }

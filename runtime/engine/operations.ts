@@ -152,6 +152,8 @@ export function restartAsNew(e: Engine, id: string, from?: number, overrides?: M
       ...(row.key !== null ? { key: row.key } : {}),
       input: toBytes(row.input),
       headers: JSON.parse(row.headers),
+      ...(row.scope !== null ? { scope: row.scope } : {}),
+      ...(row.limit_key !== null ? { limitKey: row.limit_key } : {}),
     },
     undefined,
     { from: id, journal },

@@ -1,4 +1,5 @@
 import { INTROSPECTION_VIEWS_SQL } from "./views.js";
+import { MIGRATION_5_SQL } from "./views_v5.js";
 
 /**
  * Numbered schema migrations. Each runs once, in its own transaction, and is
@@ -137,6 +138,11 @@ CREATE TABLE early_completions (
   },
   {
     version: 5,
+    name: "deployments per build, flow control (scope, limit key, concurrency rules), the tables the restate CLI reads",
+    sql: MIGRATION_5_SQL,
+  },
+  {
+    version: 6,
     name: "scale: newest-first listing and journal expiry are index lookups",
     sql: `
 -- GET /invocations (the CLI, the inspector, the dashboard) lists newest first.
