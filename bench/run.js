@@ -78,6 +78,8 @@ const USAGE = `usage: node bench/run.js [options]     (npm run bench -- [options
   --repeat <n>           start every target fresh n times; tables show the
                          median over the repetitions (default: 1)             env BENCH_REPEAT
   --keys <n>             keys for counter100 (default: 100)
+  --restate-partitions <n>  partitions of the real Restate server (default: 1, its
+                         fastest setting on 2 cores; Restate's own default is 24)
   --settle <s>           idle seconds after startup before reading RSS (default: 2)
   --startup-timeout <s>  give up on a target that is not ready by then (default: 90)
   --request-timeout <s>  per-request timeout, counted as an error (default: 30)
@@ -103,6 +105,7 @@ function parseOptions(argv) {
     allowPositionals: false,
     options: {
       targets: { type: "string" },
+      "restate-partitions": { type: "string" },
       workloads: { type: "string" },
       concurrency: { type: "string" },
       duration: { type: "string" },
@@ -149,6 +152,7 @@ function parseOptions(argv) {
     warmupS: num(values.warmup ?? env.BENCH_WARMUP ?? 1, "--warmup"),
     repeat: num(values.repeat ?? env.BENCH_REPEAT ?? 1, "--repeat", { int: true, min: 1 }),
     keys: num(values.keys ?? 100, "--keys", { int: true, min: 1 }),
+    restatePartitions: num(values["restate-partitions"] ?? 1, "--restate-partitions", { int: true, min: 1 }),
     settleS: num(values.settle ?? 2, "--settle"),
     startupTimeoutS: num(values["startup-timeout"] ?? 90, "--startup-timeout", { min: 0, exclusiveMin: true }),
     requestTimeoutS: num(values["request-timeout"] ?? 30, "--request-timeout", { min: 0, exclusiveMin: true }),
@@ -524,7 +528,7 @@ async function startRealRestate(opts) {
   let args;
   let configFile;
   try {
-    ({ bin, args, configFile } = prepareRestateServer(dir, { nodeName: "bench", fabricPort, ingressPort, adminPort, writer: "bench/run.js" }));
+    ({ bin, args, configFile } = prepareRestateServer(dir, { nodeName: "bench", fabricPort, ingressPort, adminPort, writer: "bench/run.js", partitions: opts.restatePartitions }));
   } catch (e) {
     removeTempDir(dir);
     throw new StartError(e.message);

@@ -97,7 +97,9 @@ function httpClient(adminUrl: string, answer: Answer): AdminClient {
       try {
         res = await fetch(adminUrl + path, {
           method,
-          ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}),
+          // JSON answers: POST /query answers Arrow unless asked for JSON, as Restate's.
+          headers: { accept: "application/json", ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         });
       } catch (e) {
         throw new UserError("NOT_RUNNING", `lost the admin API at ${adminUrl}: ${reason(e)}`, "is 'restate-dev up' still running? Start it again, then retry");
@@ -118,7 +120,7 @@ function offlineClient(dbFile: string, api: OfflineAdmin): AdminClient {
         method,
         path: url.pathname,
         query: url.searchParams,
-        headers: body !== undefined ? { "content-type": "application/json" } : {},
+        headers: { accept: "application/json", ...(body !== undefined ? { "content-type": "application/json" } : {}) },
         body: body !== undefined ? new TextEncoder().encode(JSON.stringify(body)) : new Uint8Array(0),
       });
       const text = res.body === undefined ? "" : typeof res.body === "string" ? res.body : new TextDecoder().decode(res.body);

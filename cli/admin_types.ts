@@ -32,6 +32,9 @@ export interface InvocationSummary {
   completion_result: "success" | "failure" | null;
   completion_failure: { code: number; message: string } | null;
   idempotency_key?: string | null;
+  /** Flow control: the scope it runs in and its limit key. */
+  scope?: string | null;
+  limit_key?: string | null;
   invoked_by?: "ingress" | "service";
   invoked_by_id: string | null;
   restarted_from: string | null;

@@ -12,6 +12,7 @@ import { stateClear, stateEdit, stateGet, stateSet } from "./commands/state.js";
 import { services } from "./commands/services.js";
 import { sql } from "./commands/sql.js";
 import { inspect } from "./commands/inspect.js";
+import { rulesDelete, rulesEnable, rulesList, rulesSet } from "./commands/rules.js";
 import { mcp } from "./commands/mcp.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -164,7 +165,8 @@ invocations
   .option("--service <name>", "only this service, object or workflow")
   .option("--handler <name>", "only this handler")
   .option("--key <key>", "only this object or workflow key")
-  .option("--status <status>", "only these statuses, repeatable or comma-separated: pending, scheduled, ready, running, suspended, backing-off, paused, completed", collect)
+  .option("--scope <scope>", "only invocations in this scope (flow control; the SCOPE column shows scope and limit key)")
+  .option("--status <status>", "only these statuses, repeatable or comma-separated: pending (also: waiting for a concurrency slot), scheduled, ready, running, suspended, backing-off, paused, completed", collect)
   .option("--limit <n>", "at most this many", "50")
   .option("--json", "print the invocations as a JSON array")
   .option("--admin-url <url>", ADMIN_URL_HELP)
@@ -176,6 +178,7 @@ Examples:
   restate-dev invocations ls
   restate-dev invocations list --service cart --key u1
   restate-dev invocations list --status backing-off --status paused --limit 10
+  restate-dev invocations list --scope tenant1 --status pending
   restate-dev invocations list --json | jq -r '.[].id'
 
 ${OFFLINE_NOTE}`,
@@ -421,12 +424,79 @@ Examples:
   restate-dev sql "SELECT service_name, service_key, key, value_utf8 FROM state" --json
 
 Tables: sys_invocation, sys_journal, sys_journal_events, state, sys_inbox, sys_keyed_service_status,
-sys_idempotency, sys_promise, sys_service. ${OFFLINE_NOTE}
+sys_idempotency, sys_promise, sys_service, sys_invocation_status, sys_deployment, sys_rules. ${OFFLINE_NOTE}
 Only statements that read run (SELECT, WITH, VALUES, EXPLAIN, schema PRAGMAs). Each stops
 after the time limit ('up --query-timeout', 10 s by default) or 32 MB of result.`,
   )
   .action(async (query: string, opts) => {
     process.exitCode = await sql(query, opts);
+  });
+
+const rules = program
+  .command("rules")
+  .alias("rule")
+  .description("concurrency limits of flow control: how many invocations of a scope (or limit key) run at once")
+  .addHelpText(
+    "after",
+    `
+A pattern is scope[/limit-key-level-1[/level-2]]; '*' matches any value at its level and gives each
+value its own budget. A scope rule caps the whole scope; a deeper one only calls with that limit key.
+Invocations over the cap wait as 'pending'. Rules apply at once to invocations not yet started.
+
+Examples:
+  restate-dev rules set tenant1 --concurrency 2 --description "one tenant, two at a time"
+  restate-dev rules set 'tenant1/*' --concurrency 1      one at a time per limit key of tenant1
+  restate-dev rules list
+  restate-dev rules disable tenant1
+  restate-dev rules delete tenant1 -y`,
+  );
+
+rules
+  .command("list")
+  .alias("ls")
+  .description("the rules, by pattern")
+  .option("--json", "print the rules as a JSON array (rows of sys_rules)")
+  .option("--admin-url <url>", ADMIN_URL_HELP)
+  .action(async (opts) => {
+    process.exitCode = await rulesList(opts);
+  });
+
+rules
+  .command("set")
+  .description("create or update the rule for a pattern")
+  .argument("<pattern>", "scope[/level1[/level2]], each level a value or *")
+  .option("--concurrency <n>", "at most this many running at once")
+  .option("--unlimited", "no cap (the rule stays, e.g. to keep its description)")
+  .option("--description <text>", "what the rule is for (kept when updating without it)")
+  .option("--disabled", "store it disabled")
+  .option("--json", "print the stored rule as JSON")
+  .option("--admin-url <url>", ADMIN_URL_HELP)
+  .action(async (pattern: string, opts) => {
+    process.exitCode = await rulesSet(pattern, opts);
+  });
+
+for (const [name, enable] of [["enable", true], ["disable", false]] as const) {
+  rules
+    .command(name)
+    .description(`${name} the rule for a pattern`)
+    .argument("<pattern>", "the rule's pattern")
+    .option("--json", "print the stored rule as JSON")
+    .option("--admin-url <url>", ADMIN_URL_HELP)
+    .action(async (pattern: string, opts) => {
+      process.exitCode = await rulesEnable(pattern, enable, opts);
+    });
+}
+
+rules
+  .command("delete")
+  .alias("rm")
+  .description("delete the rule for a pattern")
+  .argument("<pattern>", "the rule's pattern")
+  .option("-y, --yes", "do not ask for confirmation (needed when stdin is not a terminal)")
+  .option("--json", "print the deleted patterns as JSON")
+  .option("--admin-url <url>", ADMIN_URL_HELP)
+  .action(async (pattern: string, opts) => {
+    process.exitCode = await rulesDelete(pattern, opts);
   });
 
 program

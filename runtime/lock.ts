@@ -16,6 +16,7 @@ export function acquireLock(dataDir: string): () => void {
   const db = new Database(file);
   try {
     db.pragma("busy_timeout = 0");
+    db.pragma("journal_mode = MEMORY"); // its content does not matter: no -journal file beside it
     db.pragma("locking_mode = EXCLUSIVE");
     // The first write takes the exclusive lock, and locking_mode keeps it until close.
     db.exec(`BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder; INSERT INTO holder VALUES (${process.pid}); COMMIT;`);

@@ -20,6 +20,7 @@ import { adminApi } from "./admin/routes.js";
 import { adminError } from "./admin/shape.js";
 import { JournalCheckLog } from "./admin/journal_check.js";
 import type { Handler } from "./ingress/http.js";
+import { Deployments } from "./deployments.js";
 import { acquireLock } from "./lock.js";
 import { adminWithIdentity, identityJson, ingressWithIdentity, newIdentity, type RuntimeIdentity } from "./identity.js";
 import { UserError } from "./errors.js";
@@ -117,6 +118,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       },
     });
     releasers.add(() => engine.stop());
+    const deployments = new Deployments(db, { enqueue: (w) => engine.write(w) }, () => engine.now());
 
     let pool!: WorkerPool;
     const services = await new Promise<ServiceManifest[]>((resolveReady, rejectReady) => {
@@ -126,6 +128,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
           engine.workerReady(w, services);
           if (first) {
             first = false;
+            deployments.record(services);
             resolveReady(services);
           }
         },
@@ -144,7 +147,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     const journalCheck = new JournalCheckLog();
     if (opts.watch ?? true) {
-      const reload = reloader({ builder, pool, engine, log, journalCheck, projectDir, firstBundle: built.outfile, firstInputs: built.inputs });
+      const reload = reloader({ builder, pool, engine, deployments, log, journalCheck, projectDir, firstBundle: built.outfile, firstInputs: built.inputs });
       const watcher = new SourceWatcher(projectDir, (files) => void reload(files));
       await watcher.start();
       releasers.add(() => watcher.stop());
@@ -161,6 +164,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       queryTimeoutSetting: "restate-dev up --query-timeout",
       journalCheck,
       ...(opts.adminMounts ? { mounts: opts.adminMounts } : {}),
+      deployments,
+      rules: engine.rules,
+      ingressUrl: `http://${host}:${port(ingress)}/`,
     });
     releasers.add(() => adminHandlers.close());
     const admin = await listen(guard(adminWithIdentity(adminHandlers.handler, identity), guards.admin), host, opts.adminPort ?? 9070, maxBodyBytes, tooLarge, "admin API", "--admin-port");
@@ -220,6 +226,7 @@ function reloader(ctx: {
   builder: Builder;
   pool: WorkerPool;
   engine: Engine;
+  deployments: Deployments;
   log: (l: string) => void;
   journalCheck: JournalCheckLog;
   projectDir: string;
@@ -262,6 +269,7 @@ function reloader(ctx: {
     const previousBundle = currentBundle;
     currentBundle = built.outfile;
     pool.promote(loaded.worker, built.outfile);
+    ctx.deployments.record(loaded.services);
     engine.adopt(loaded.worker, loaded.services, (old: WorkerLink) => {
       old.stop();
       builder.discard(bundles.get(old.id) ?? previousBundle);

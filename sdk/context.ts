@@ -57,6 +57,10 @@ export interface Request {
   readonly body: Uint8Array;
   readonly extraArgs: unknown[];
   readonly idempotencyKey?: string;
+  /** @experimental The scope this invocation runs in (undefined when unscoped). */
+  readonly scope?: string;
+  /** @experimental The limit key it was called with (undefined if none). */
+  readonly limitKey?: string;
   readonly attemptCompletedSignal: AbortSignal;
 }
 
@@ -86,6 +90,14 @@ export interface Context {
   genericCall<REQ = Uint8Array, RES = Uint8Array>(call: GenericCall<REQ, RES>): InvocationPromise<RES>;
   genericSend<REQ = Uint8Array>(send: GenericSend<REQ>): InvocationHandle;
 
+  /**
+   * @experimental Clients whose calls run in scope `scopeKey`: state, locks and
+   * idempotency keys of their targets belong to that scope, and its concurrency
+   * rules apply. The scope is not inherited: calls from plain `ctx.*Client` are unscoped.
+   * A scope is 1–36 characters of `[a-zA-Z0-9_.-]`.
+   */
+  scope(scopeKey: string): ScopedContext;
+
   sleep(duration: Duration | number, name?: string): RestatePromise<void>;
 
   /** A promise completed from outside (ingress /restate/awakeables/{id}/resolve) or by another handler. */
@@ -99,6 +111,19 @@ export interface Context {
   attach<T>(invocationId: InvocationId, serde?: Serde<T>): RestatePromise<T>;
   /** @deprecated use ctx.invocation(id).cancel() */
   cancel(invocationId: InvocationId): void;
+}
+
+/** @experimental What `ctx.scope(key)` returns: the clients of Context, in that scope. */
+export interface ScopedContext {
+  readonly scope: string;
+  serviceClient<D>(service: ServiceDefinitionFrom<D>): Client<D>;
+  objectClient<D>(object: VirtualObjectDefinitionFrom<D>, key: string): Client<D>;
+  workflowClient<D>(workflow: WorkflowDefinitionFrom<D>, key: string): Client<D>;
+  serviceSendClient<D>(service: ServiceDefinitionFrom<D>): SendClient<D>;
+  objectSendClient<D>(object: VirtualObjectDefinitionFrom<D>, key: string): SendClient<D>;
+  workflowSendClient<D>(workflow: WorkflowDefinitionFrom<D>, key: string): SendClient<D>;
+  genericCall<REQ = Uint8Array, RES = Uint8Array>(call: Omit<GenericCall<REQ, RES>, "scope">): InvocationPromise<RES>;
+  genericSend<REQ = Uint8Array>(send: Omit<GenericSend<REQ>, "scope">): InvocationHandle;
 }
 
 export interface InvocationReference {
@@ -115,6 +140,10 @@ export interface GenericCall<REQ, RES> {
   inputSerde?: Serde<REQ>;
   outputSerde?: Serde<RES>;
   idempotencyKey?: string;
+  /** @experimental */
+  scope?: string;
+  /** @experimental */
+  limitKey?: string;
   name?: string;
 }
 

@@ -10,6 +10,7 @@ import type {
   Request,
   RunAction,
   RunOptions,
+  ScopedContext,
 } from "./context.js";
 import { durationToMillis, type Duration } from "./duration.js";
 import { TerminalError } from "./errors.js";
@@ -32,11 +33,15 @@ class RequestImpl implements Request {
   readonly attemptHeaders: ReadonlyMap<string, string | string[] | undefined>;
   readonly extraArgs: unknown[] = [];
   readonly idempotencyKey?: string;
+  readonly scope?: string;
+  readonly limitKey?: string;
   constructor(private readonly attempt: Attempt) {
     const s = attempt.start;
     this.headers = new Map(s.headers);
     this.attemptHeaders = new Map(s.headers);
     if (s.idempotencyKey !== undefined) this.idempotencyKey = s.idempotencyKey;
+    if (s.scope !== undefined) this.scope = s.scope;
+    if (s.limitKey !== undefined) this.limitKey = s.limitKey;
   }
   get target() {
     const t = this.attempt.start.target;
@@ -321,7 +326,23 @@ export class ContextImpl implements Context {
     return this.clientProxy(def, checkKey(key), true);
   }
 
-  private clientProxy(def: { name?: unknown; handlers?: Record<string, unknown> }, key: string | undefined, send: boolean): any {
+  scope(scopeKey: string): ScopedContext {
+    if (typeof scopeKey !== "string") throw new TypeError(`a scope must be a string, got ${typeof scopeKey}`);
+    const scope = scopeKey;
+    return {
+      scope,
+      serviceClient: (def: any) => this.clientProxy(def, undefined, false, scope),
+      objectClient: (def: any, key: string) => this.clientProxy(def, checkKey(key), false, scope),
+      workflowClient: (def: any, key: string) => this.clientProxy(def, checkKey(key), false, scope),
+      serviceSendClient: (def: any) => this.clientProxy(def, undefined, true, scope),
+      objectSendClient: (def: any, key: string) => this.clientProxy(def, checkKey(key), true, scope),
+      workflowSendClient: (def: any, key: string) => this.clientProxy(def, checkKey(key), true, scope),
+      genericCall: (call: any) => this.genericCall({ ...call, scope }),
+      genericSend: (send: any) => this.genericSend({ ...send, scope }),
+    } as ScopedContext;
+  }
+
+  private clientProxy(def: { name?: unknown; handlers?: Record<string, unknown> }, key: string | undefined, send: boolean, scope?: string): any {
     if (!def || typeof def.name !== "string") throw new TypeError("expected a service, object or workflow definition");
     const service = def.name;
     return new Proxy(
@@ -345,6 +366,8 @@ export class ContextImpl implements Context {
               ...(key !== undefined ? { key } : {}),
               ...(opts.headers ? { headers: opts.headers } : {}),
               ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+              ...(scope !== undefined ? { scope } : {}),
+              ...(opts.limitKey ? { limitKey: opts.limitKey } : {}),
               ...(opts.name ? { name: opts.name } : {}),
             };
             if (send) {
@@ -394,12 +417,22 @@ export class ContextImpl implements Context {
   }
 }
 
-function callTarget(c: { service: string; method: string; key?: string; idempotencyKey?: string; headers?: Record<string, string> }): NonNullable<JournalEntry["target"]> {
+function callTarget(c: {
+  service: string;
+  method: string;
+  key?: string;
+  idempotencyKey?: string;
+  scope?: string;
+  limitKey?: string;
+  headers?: Record<string, string>;
+}): NonNullable<JournalEntry["target"]> {
   return {
     service: c.service,
     handler: c.method,
     ...(c.key !== undefined ? { key: c.key } : {}),
     ...(c.idempotencyKey ? { idempotencyKey: c.idempotencyKey } : {}),
+    ...(c.scope !== undefined ? { scope: c.scope } : {}),
+    ...(c.limitKey ? { limitKey: c.limitKey } : {}),
     ...(c.headers ? { headers: Object.entries(c.headers) } : {}),
   };
 }

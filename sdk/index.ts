@@ -39,6 +39,7 @@ export type {
   GenericSend,
   Target,
   InvocationReference,
+  ScopedContext,
   RejectReason,
 } from "./context.js";
 export type {

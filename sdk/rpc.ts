@@ -6,6 +6,12 @@ export interface ClientCallOptions<I, O> {
   input?: Serde<I>;
   output?: Serde<O>;
   idempotencyKey?: string;
+  /**
+   * @experimental Flow control: the limit key the callee runs under
+   * (`tenant1` or `tenant1/user42`), counted by the concurrency rules of its scope.
+   * Needs a scope (`ctx.scope(...)`). Not part of any identity.
+   */
+  limitKey?: string;
   headers?: Record<string, string>;
   /** Name shown in the journal for this call. */
   name?: string;
@@ -14,6 +20,8 @@ export interface ClientCallOptions<I, O> {
 export interface ClientSendOptions<I> {
   input?: Serde<I>;
   idempotencyKey?: string;
+  /** @experimental See ClientCallOptions.limitKey. */
+  limitKey?: string;
   headers?: Record<string, string>;
   name?: string;
   /** Send the request later: the callee stays `scheduled` until then. */

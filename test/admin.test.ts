@@ -1,5 +1,6 @@
 /** The admin API end to end: services, invocations, state, keys, SQL introspection and operator actions. */
 import { beforeAll, describe, expect, it } from "vitest";
+import { tableFromIPC } from "apache-arrow";
 import { call, eventually, type UpProcess, runForFile } from "./helpers/runtime.js";
 
 const PROJECT = {
@@ -61,7 +62,7 @@ runForFile(PROJECT, (started) => (up = started));
 
 const get = (path: string) => call(up.adminUrl, path, undefined, { method: "GET" });
 const patch = (path: string, body?: unknown) => call(up.adminUrl, path, body, { method: "PATCH" });
-const query = (sql: string) => call(up.adminUrl, "/query", { query: sql });
+const query = (sql: string) => call(up.adminUrl, "/query", { query: sql }, { headers: { accept: "application/json" } });
 async function rows(sql: string): Promise<any[]> {
   const r = await query(sql);
   expect(r.status, r.text).toBe(200);
@@ -309,17 +310,39 @@ describe("listing and reading invocations", () => {
 
 describe("POST /query", () => {
   it("every introspection table answers", async () => {
-    for (const t of ["sys_invocation", "sys_journal", "sys_journal_events", "state", "sys_inbox", "sys_keyed_service_status", "sys_idempotency", "sys_promise", "sys_service"]) {
+    for (const t of ["sys_invocation", "sys_journal", "sys_journal_events", "state", "sys_inbox", "sys_keyed_service_status", "sys_idempotency", "sys_promise", "sys_service",
+      "sys_invocation_status", "sys_deployment", "sys_rules"]) {
       const r = await query(`SELECT * FROM ${t} LIMIT 1`);
       expect(r.status, `${t}: ${r.text}`).toBe(200);
       expect(Array.isArray(r.json.rows)).toBe(true);
     }
   });
 
-  it("answers JSON even when Arrow is asked for", async () => {
-    const r = await call(up.adminUrl, "/query", { query: "SELECT 1 AS one" }, { headers: { accept: "application/vnd.apache.arrow.stream" } });
-    expect(r.headers.get("content-type")).toContain("application/json");
-    expect(r.json.rows).toEqual([{ one: 1 }]);
+  it("answers an Arrow IPC stream unless JSON is asked for, as Restate", async () => {
+    for (const accept of ["application/vnd.apache.arrow.stream", "*/*"]) {
+      const res = await fetch(`${up.adminUrl}/query`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept },
+        body: JSON.stringify({ query: "SELECT 1 AS one, 'a' AS s, 1.5 AS f, NULL AS n, x'00ff' AS b" }),
+      });
+      expect(res.headers.get("content-type")).toBe("application/vnd.apache.arrow.stream");
+      const table = tableFromIPC(new Uint8Array(await res.arrayBuffer()));
+      expect(table.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(["one:Int64", "s:Utf8", "f:Float64", "n:Utf8", "b:Binary"]);
+      const row = table.get(0)!.toJSON();
+      expect([row.one, row.s, row.f, row.n, [...(row.b as Uint8Array)]]).toEqual([1n, "a", 1.5, null, [0, 255]]);
+    }
+    const json = await query("SELECT 1 AS one");
+    expect(json.headers.get("content-type")).toContain("application/json");
+    expect(json.json.rows).toEqual([{ one: 1 }]);
+  });
+
+  it("runs the statements Restate's CLI sends (DataFusion's dialect)", async () => {
+    const count = await query("SELECT COUNT(1) FROM (SELECT\n *\n FROM sys_invocation inv\n LIMIT 50000\n )\n WHERE inv.status != 'completed'");
+    expect(count.status, count.text).toBe(200);
+    const columns = await query("SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_name = 'sys_journal' AND column_name IN ('version', 'entry_json', 'appended_at')");
+    expect(columns.json.rows).toEqual([{ n: 3 }]);
+    const like = await query("SELECT count(*) AS n FROM sys_invocation_status WHERE target LIKE 'NO-SUCH-%'");
+    expect(like.json.rows).toEqual([{ n: 0 }]);
   });
 
   it("refuses statements that write, and nothing changes", async () => {

@@ -105,8 +105,8 @@ describe.skipIf(!hasTmux)("restate-dev inspect in a terminal", () => {
     await until((s) => s.includes("y/N cancel"), "the confirmation");
     expect((await describeInvocation(up.adminUrl, id)).status).not.toBe("completed");
     await keys("y");
-    s = await until((s) => s.includes("cancel requested for") && s.includes("✗ failed"), "the cancellation");
-    expect(s).toContain("[409] Cancelled");
+    // The header's counts redraw before the journal pane: wait for both.
+    s = await until((s) => s.includes("cancel requested for") && s.includes("✗ failed") && s.includes("[409] Cancelled"), "the cancellation");
     const after = await describeInvocation(up.adminUrl, id);
     expect(after.status).toBe("completed");
     expect(after.completion_failure).toEqual({ code: 409, message: "Cancelled" });

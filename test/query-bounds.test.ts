@@ -30,7 +30,8 @@ const RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)
 let up: UpProcess;
 runForFile(PROJECT, (started) => (up = started), { args: ["--query-timeout", `${TIMEOUT_S}s`] });
 
-const query = (sql: string) => call(up.adminUrl, "/query", { query: sql });
+// JSON answers (without the Accept header, fetch's */* gets Arrow, as from Restate).
+const query = (sql: string) => call(up.adminUrl, "/query", { query: sql }, { headers: { accept: "application/json" } });
 async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const start = performance.now();
   const value = await f();
@@ -80,7 +81,7 @@ describe("only statements that read", () => {
       "BEGIN EXCLUSIVE",
       "CREATE TEMP TABLE t (a)",
       "INSERT INTO temp.sys_service VALUES ('evil', 'service', 1) RETURNING *",
-      "WITH x AS (SELECT 1) INSERT INTO temp.sys_service SELECT 'evil', 'service', 1 FROM x RETURNING *",
+      "WITH x AS (SELECT 1) INSERT INTO temp.sys_service SELECT 'evil', 'service', 1, 1, NULL FROM x RETURNING *",
       "WITH x AS (SELECT 1) DELETE FROM invocations",
       "-- comment\n  DELETE FROM invocations",
     ]) {

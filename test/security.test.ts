@@ -49,7 +49,7 @@ runForFile(PROJECT, (started) => (opened = started), {
 
 const port = (url: string) => new URL(url).port;
 const greeterInvocations = async (admin: string) =>
-  ((await call(admin, "/query", { query: "SELECT count(*) AS n FROM sys_invocation WHERE target_service_name = 'greeter'" })).json.rows[0].n as number);
+  ((await call(admin, "/query", { query: "SELECT count(*) AS n FROM sys_invocation WHERE target_service_name = 'greeter'" }, { headers: { accept: "application/json" } })).json.rows[0].n as number);
 const countOf = async (key: string) => (await call(up.adminUrl, `/services/counter/state/${key}`, undefined, { method: "GET" })).json.state?.count;
 
 describe("Host: a DNS-rebinding page is refused on both ports", () => {
@@ -214,7 +214,7 @@ describe("mutating admin routes take only JSON bodies", () => {
 describe("clients that are not browsers work unchanged", () => {
   it("curl-like requests and Node's fetch, without an Origin", async () => {
     expect((await call(up.ingressUrl, "/greeter/greet", JSON.stringify("node"))).json).toBe("hello node");
-    expect((await call(up.adminUrl, "/query", { query: "SELECT 1 AS one" })).json.rows).toEqual([{ one: 1 }]);
+    expect((await call(up.adminUrl, "/query", { query: "SELECT 1 AS one" }, { headers: { accept: "application/json" } })).json.rows).toEqual([{ one: 1 }]);
     const res = await fetch(`${up.ingressUrl}/restate/health`);
     expect(res.status).toBe(200);
   });
@@ -275,7 +275,7 @@ describe("opening up: --allow-host, --allow-origin, --admin-allow-origin", () =>
     try {
       expect(other.ingressUrl).toMatch(/^http:\/\/127\.0\.0\.2:\d+$/);
       expect((await call(other.ingressUrl, "/greeter/greet", JSON.stringify("there"))).json).toBe("hello there");
-      expect((await call(other.adminUrl, "/query", { query: "SELECT 1 AS one" })).json.rows).toEqual([{ one: 1 }]);
+      expect((await call(other.adminUrl, "/query", { query: "SELECT 1 AS one" }, { headers: { accept: "application/json" } })).json.rows).toEqual([{ one: 1 }]);
     } finally {
       await other.stop();
     }

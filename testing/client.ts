@@ -104,7 +104,21 @@ const handlersOf = (def: NamedDefinition): Handlers => (def as { handlers?: Reco
 const serdeOf = (handlers: Handlers, name: string) => handlerInfo(handlers?.[name])?.options ?? {};
 
 export class TestClient {
-  constructor(private readonly ingressUrl: string) {}
+  constructor(
+    private readonly ingressUrl: string,
+    /** Flow control: the scope every call of this client runs in (see `scope()`). */
+    private readonly inScope?: string,
+  ) {}
+
+  /**
+   * @experimental A client whose calls run in `scope`, as sdk-clients'
+   * `ingress.scope(key)`: `/restate/scope/{scope}/call|send/…`. State, locks and
+   * idempotency keys of the targets belong to that scope; its concurrency rules apply.
+   */
+  scope(scope: string): TestClient {
+    if (typeof scope !== "string") throw new TypeError(`a scope must be a string, got ${typeof scope}`);
+    return new TestClient(this.ingressUrl, scope);
+  }
 
   serviceClient<D extends NamedDefinition>(def: D): IngressClient<ServiceHandlersOf<D>> {
     return this.proxy(def, undefined, false) as IngressClient<ServiceHandlersOf<D>>;
@@ -217,7 +231,11 @@ export class TestClient {
     if (opts.idempotencyKey !== undefined) headers["idempotency-key"] = opts.idempotencyKey;
     if (opts.limitKey !== undefined) headers["x-restate-limit-key"] = opts.limitKey;
     const delay = opts.delay !== undefined ? durationToMillis(opts.delay) : 0;
-    const url = `${this.ingressUrl}/${path}${send ? "/send" : ""}${send && delay > 0 ? `?delay=${delay}ms` : ""}`;
+    const query = send && delay > 0 ? `?delay=${delay}ms` : "";
+    const url =
+      this.inScope !== undefined
+        ? `${this.ingressUrl}/restate/scope/${encodeURIComponent(this.inScope)}/${send ? "send" : "call"}/${path}${query}`
+        : `${this.ingressUrl}/${path}${send ? "/send" : ""}${query}`;
     const res = await fetch(url, { method: "POST", headers, ...(body.byteLength > 0 ? { body } : {}), ...signalOf(opts) });
     if (!send || res.status !== 202) return decodeResponse(res, outputSerde);
     const accepted = (await res.json()) as { invocationId: string; status: Send["status"]; executionTime?: string };

@@ -178,10 +178,13 @@ export class RestateTestEnvironment {
     }
   }
 
-  /** State of a virtual object's or workflow's key, read and written through the engine. */
-  stateOf(definition: NamedDefinition | string, key: string): StateProxy {
+  /**
+   * State of a virtual object's or workflow's key, read and written through the
+   * engine; `{ scope }` for the key's instance in a scope (flow control).
+   */
+  stateOf(definition: NamedDefinition | string, key: string, opts: { scope?: string } = {}): StateProxy {
     const service = typeof definition === "string" ? definition : definition.name;
-    return new StateProxy(this.engine, service, key, () => this.settle());
+    return new StateProxy(this.engine, service, key, () => this.settle(), opts.scope);
   }
 
   /** The journal of an invocation once the environment is idle: entries with decoded values. */

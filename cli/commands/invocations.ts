@@ -34,6 +34,7 @@ export interface ListOptions extends Common {
   handler?: string;
   key?: string;
   status?: string[];
+  scope?: string;
   limit?: string;
 }
 
@@ -45,6 +46,7 @@ export async function listInvocations(opts: ListOptions): Promise<number> {
   if (opts.key !== undefined) q.set("key", opts.key);
   const statuses = (opts.status ?? []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
   if (statuses.length) q.set("status", statuses.join(","));
+  if (opts.scope !== undefined) q.set("scope", opts.scope);
   q.set("limit", String(limit));
   return withAdmin(connect(opts, "read"), async (admin) => {
     const res = check(await admin.send("GET", `/invocations?${q}`), "the statuses are pending, scheduled, ready, running, suspended, backing-off, paused, completed");
@@ -58,7 +60,13 @@ export async function listInvocations(opts: ListOptions): Promise<number> {
       return 0;
     }
     const style = stdoutStyle();
-    process.stdout.write(table(["ID", "TARGET", "STATUS", "RETRIES", "CREATED", "INFO"], rows.map((r) => [r.id, r.target, statusText(r, style), String(r.retry_count), when(r.created_at, style), info(r, style)]), style));
+    // Scope and limit key (flow control) get a column when any listed invocation has one.
+    const scoped = rows.some((r) => r.scope);
+    const head = ["ID", "TARGET", ...(scoped ? ["SCOPE"] : []), "STATUS", "RETRIES", "CREATED", "INFO"];
+    const scopeCell = (r: InvocationSummary) => (r.scope ? (r.limit_key ? `${r.scope} (${r.limit_key})` : r.scope) : "");
+    process.stdout.write(
+      table(head, rows.map((r) => [r.id, r.target, ...(scoped ? [scopeCell(r)] : []), statusText(r, style), String(r.retry_count), when(r.created_at, style), info(r, style)]), style),
+    );
     if (rows.length === limit) note(`showing the newest ${limit}; pass --limit to see more`);
     return 0;
   });

@@ -5,7 +5,7 @@ import { note, printJson, stdoutStyle, table } from "../format.js";
 import { UserError } from "../../runtime/errors.js";
 
 const TABLES_HINT =
-  "the tables are sys_invocation, sys_journal, sys_journal_events, state, sys_inbox, sys_keyed_service_status, sys_idempotency, sys_promise, sys_service; " +
+  "the tables are sys_invocation, sys_journal, sys_journal_events, state, sys_inbox, sys_keyed_service_status, sys_idempotency, sys_promise, sys_service, sys_invocation_status, sys_deployment, sys_rules; " +
   "PRAGMA table_info(<table>) lists a table's columns";
 
 export async function sql(query: string, opts: { adminUrl?: string; dir?: string; json?: boolean }): Promise<number> {

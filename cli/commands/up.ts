@@ -5,7 +5,7 @@ import { UserError } from "../../runtime/errors.js";
 import { parseDelay } from "../../runtime/ingress/duration.js";
 import { isLoopbackHostname } from "../../runtime/ingress/guard.js";
 import { projectBackend, type McpBackend } from "../mcp/backend.js";
-import { mcpHttpHandler } from "../mcp/http.js";
+import type { Handler } from "../../runtime/ingress/http.js";
 
 export interface UpOptions {
   dir?: string;
@@ -73,7 +73,7 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
     ...(opts.allowOrigin ? { allowOrigins: opts.allowOrigin } : {}),
     ...(opts.adminAllowOrigin ? { adminAllowOrigins: opts.adminAllowOrigin } : {}),
     watch: opts.watch ?? true,
-    adminMounts: { mcp: mcpHttpHandler(() => mcpBackend) },
+    adminMounts: { mcp: lazyMcp(() => mcpBackend) },
     log,
     ...(dashboard ? { output: (line: string) => dashboard.log(line) } : {}),
   });
@@ -123,4 +123,13 @@ export function readyHint(services: Array<{ name: string; ty: string; handlers: 
     `ready: call a handler with  restate-dev invoke ${target} '<input as JSON>'${dir}   (without a target it lists them all)`,
     `       or with curl         curl -X POST ${ingressUrl}/${target} -H 'content-type: application/json' -d '<input as JSON>'`,
   ];
+}
+
+/** The MCP server (its SDK and schemas) loads on the first /mcp request: a runtime nobody asks stays light. */
+function lazyMcp(backend: () => McpBackend | undefined): Handler {
+  let handler: Promise<Handler> | undefined;
+  return async (req) => {
+    handler ??= import("../mcp/http.js").then((m) => m.mcpHttpHandler(backend));
+    return (await handler)(req);
+  };
 }

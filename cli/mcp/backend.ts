@@ -1,14 +1,14 @@
 /**
  * What the MCP tools talk to: the admin API (live, or the project's database
  * file read-only when no runtime runs) and the ingress. Both transports use one
- * backend, found the way the other commands find the runtime (connectAdmin and
- * findRuntime in admin_client.ts / connect.ts): `restate-dev mcp` locates it on
+ * backend, found and checked the way the other commands find the runtime (connectAdmin
+ * and projectIngress in admin_client.ts / connect.ts): `restate-dev mcp` locates it on
  * every tool call (a runtime may start or stop while an assistant's session
  * lasts); `up`'s `/mcp` passes its own URLs.
  */
 import { resolve } from "node:path";
 import { withAdmin, type AdminClient } from "../admin_client.js";
-import { findRuntime } from "../connect.js";
+import { projectIngress } from "../connect.js";
 import { UserError } from "../../runtime/errors.js";
 
 export interface IngressResponse {
@@ -42,7 +42,8 @@ export function projectBackend(opts: LocateOptions): McpBackend {
     admin: (access, why, body) =>
       withAdmin({ access, dir, ...(why !== undefined ? { why } : {}), ...(opts.adminUrl !== undefined ? { adminUrl: opts.adminUrl } : {}) }, body),
     async ingress(path, headers, body) {
-      const { ingressUrl } = findRuntime({ dir, ...(opts.ingressUrl !== undefined ? { ingressUrl: opts.ingressUrl } : {}) });
+      // This project's runtime, checked (never another project's), or the URL given.
+      const ingressUrl = await projectIngress({ dir, ...(opts.ingressUrl !== undefined ? { ingressUrl: opts.ingressUrl } : {}) });
       let res: Response;
       try {
         res = await fetch(ingressUrl + path, { method: "POST", headers, ...(body !== undefined ? { body } : {}) });

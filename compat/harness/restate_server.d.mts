@@ -7,7 +7,12 @@ export interface RestateServerPorts {
   adminPort: number;
   /** Named in the config's first comment line. */
   writer?: string;
+  /** Turn on Restate 1.7's flow control (scopes, limit keys, rules): its three experimental-enable-* options. */
+  flowControl?: boolean;
 }
+
+/** The three options that turn Restate 1.7's flow control on (preview; only on a new cluster). */
+export declare const FLOW_CONTROL_OPTIONS: readonly string[];
 
 export declare function findRestateServerBinary(): string;
 export declare function restateServerConfig(ports: RestateServerPorts): string;

@@ -35,14 +35,27 @@ export function findRestateServerBinary() {
  * listeners and telemetry are configured; storage keeps the defaults, i.e.
  * durable (RocksDB WAL fsynced, replication 1). Check with --dump-config.
  */
-export function restateServerConfig({ nodeName = "local", fabricPort, ingressPort, adminPort, writer = "restate_server.mjs" }) {
+/**
+ * Restate 1.7's flow control (scopes, limit keys, concurrency rules) is a
+ * preview: these options turn it on, and only on a new cluster
+ * (shared/reference/restate-flow-control.md).
+ */
+export const FLOW_CONTROL_OPTIONS = [
+  "experimental-enable-vqueues = true",
+  "experimental-enable-protocol-v7 = true",
+  "experimental-enable-scoped-virtual-objects = true",
+];
+
+export function restateServerConfig({ nodeName = "local", fabricPort, ingressPort, adminPort, writer = "restate_server.mjs", flowControl = false, partitions }) {
   return [
     `# written by ${writer}`,
     `node-name = "${nodeName}"`,
+    ...(partitions !== undefined ? [`default-num-partitions = ${partitions}   # set when the cluster is first provisioned`] : []),
     `listen-mode = "tcp"            # TCP only (no unix sockets)`,
     `bind-ip = "${LOOPBACK}"        # every TCP listener on loopback`,
     `bind-port = ${fabricPort}      # node-to-node (message fabric)`,
     `disable-telemetry = true`,
+    ...(flowControl ? FLOW_CONTROL_OPTIONS : []),
     ``,
     `[ingress]`,
     `bind-port = ${ingressPort}`,

@@ -56,6 +56,8 @@ export interface ProjectSpec {
   source: string;
   /** Environment for the services, given this target's project dir. */
   env?: (projectDir: string) => Record<string, string>;
+  /** The real server with flow control on (restate-dev has it on always). */
+  flowControl?: boolean;
 }
 
 const tempDirs = new Set<string>();
@@ -81,7 +83,7 @@ function copyProject(source: string, kind: TargetKind): string {
 export async function startTarget(kind: TargetKind, spec: ProjectSpec): Promise<Target> {
   const projectDir = copyProject(resolve(REPO, spec.source), kind);
   const env = spec.env?.(projectDir) ?? {};
-  return kind === "restate-dev" ? startRestateDev(projectDir, env) : startRealRestate(projectDir, env);
+  return kind === "restate-dev" ? startRestateDev(projectDir, env) : startRealRestate(projectDir, env, spec.flowControl ?? false);
 }
 
 async function startRestateDev(projectDir: string, env: Record<string, string>): Promise<Target> {
@@ -101,7 +103,7 @@ async function startRestateDev(projectDir: string, env: Record<string, string>):
 
 const execFileAsync = promisify(execFile);
 
-async function startRealRestate(projectDir: string, env: Record<string, string>): Promise<Target> {
+async function startRealRestate(projectDir: string, env: Record<string, string>, flowControl: boolean): Promise<Target> {
   // The production build, as a user runs it.
   try {
     await execFileAsync(process.execPath, [CLI, "build", "--target", "restate", projectDir], { cwd: projectDir });
@@ -112,7 +114,7 @@ async function startRealRestate(projectDir: string, env: Record<string, string>)
   const serverDir = join(projectDir, "..", "restate-server");
   mkdirSync(serverDir);
   const [fabricPort, ingressPort, adminPort, servicePort] = await freePorts(4);
-  const { bin, args } = prepareRestateServer(serverDir, { nodeName: "compat", fabricPort: fabricPort!, ingressPort: ingressPort!, adminPort: adminPort!, writer: "compat/harness/targets.ts" });
+  const { bin, args } = prepareRestateServer(serverDir, { nodeName: "compat", fabricPort: fabricPort!, ingressPort: ingressPort!, adminPort: adminPort!, writer: "compat/harness/targets.ts", flowControl });
   const procs: Started[] = [];
   const stop = async () => {
     // The service first: the server then sees it gone, as after a deployment shutdown.

@@ -1,6 +1,6 @@
 /**
  * Invocations on the admin API:
- * - `GET /invocations?service=&handler=&key=&status=a,b&limit=` (restate-dev's own; newest first)
+ * - `GET /invocations?service=&handler=&key=&scope=&status=a,b&limit=` (restate-dev's own; newest first)
  * - `GET /invocations/{id}`: metadata, input, result, journal and failed attempts
  * - Restate's actions: `PATCH /invocations/{id}/cancel|kill|pause|resume|purge|restart-as-new`
  *   and the deprecated `DELETE /invocations/{id}?mode=Cancel|Kill|Purge`.
@@ -33,6 +33,7 @@ export function listInvocations(reads: AdminReads, req: HttpRequest): HttpRespon
     ...(q.get("handler") ? { handler: q.get("handler")! } : {}),
     ...(q.get("key") !== null ? { key: q.get("key")! } : {}),
     ...(statuses.length ? { statuses } : {}),
+    ...(q.get("scope") ? { scope: q.get("scope")! } : {}),
     limit,
   });
   return json(200, { invocations: rows.map(summary) });
@@ -180,6 +181,8 @@ function summary(row: ListedInvocation): Record<string, unknown> {
     completion_result: result ? (result.kind === "failure" ? "failure" : "success") : null,
     completion_failure: result?.kind === "failure" ? { code: result.code, message: result.message } : null,
     idempotency_key: row.idempotency_key,
+    scope: row.scope ?? null,
+    limit_key: row.limit_key ?? null,
     invoked_by: row.invoked_by_id ? "service" : "ingress",
     invoked_by_id: row.invoked_by_id,
     restarted_from: row.restarted_from ?? null,

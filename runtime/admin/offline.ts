@@ -15,7 +15,7 @@ import type { Handler, HttpRequest, HttpResponse } from "../ingress/http.js";
 import type { HandlerManifest, ServiceManifest } from "../../sdk/worker/protocol.js";
 import { describeInvocation, listInvocations } from "./invocations.js";
 import { readState, type ServiceDirectory } from "./state.js";
-import { QueryRunner } from "./query.js";
+import { QueryRunner, serviceRow } from "./query.js";
 import { AdminReads } from "./reads.js";
 import { adminError, segmentHandler } from "./shape.js";
 
@@ -31,7 +31,7 @@ const HANDLER_TY: Record<string, NonNullable<HandlerManifest["ty"]>> = { exclusi
 export function offlineAdminApi(dbFile: string, opts: { queryTimeoutMs?: number } = {}): OfflineAdmin {
   const reads = new AdminReads(dbFile);
   const directory = new RecordedServices(dbFile);
-  const query = new QueryRunner({ dbFile, services: () => directory.listServices(), ...(opts.queryTimeoutMs ? { timeoutMs: opts.queryTimeoutMs } : {}) });
+  const query = new QueryRunner({ dbFile, services: () => directory.listServices().map(serviceRow), ...(opts.queryTimeoutMs ? { timeoutMs: opts.queryTimeoutMs } : {}) });
   const handler = segmentHandler((req, s) => dispatch(reads, directory, query, req, s), notRunning);
 
   return {

@@ -1,6 +1,7 @@
 /**
- * `POST /query {"query": "SQL"}` → `{"rows": [...]}` (Restate's JSON answer,
- * whatever the Accept header says). Statements run in child processes, each
+ * `POST /query {"query": "SQL"}` → `{"rows": [...]}` for `Accept:
+ * application/json` (or no Accept), else (Restate's default, which the `restate`
+ * CLI reads for `*\/*`) an Apache Arrow IPC stream. Statements run in child processes, each
  * with its own read-only connection, so user SQL never stalls the engine's
  * event loop nor its writes (WAL readers do not block the writer).
  *
@@ -22,9 +23,9 @@ import { existsSync } from "node:fs";
 import { setPriority } from "node:os";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import type { HttpRequest, HttpResponse } from "../ingress/http.js";
+import { header, type HttpRequest, type HttpResponse } from "../ingress/http.js";
 import type { ServiceManifest } from "../../sdk/worker/protocol.js";
-import { DEFAULT_MAX_RESULT_BYTES, executeQuery, MEMORY_MARKER, prepareQueryConnection, tooLarge, type QueryOutcome, type ServiceRow } from "./query_exec.js";
+import { DEFAULT_MAX_RESULT_BYTES, executeQuery, MEMORY_MARKER, prepareQueryConnection, tooLarge, type QueryFormat, type QueryOutcome, type ServiceRow } from "./query_exec.js";
 import { adminError, bodyJson, isRecord } from "./shape.js";
 
 const WORKER_FILE = fileURLToPath(new URL("./query_worker.js", import.meta.url));
@@ -35,11 +36,26 @@ const MAX_RSS_BYTES = 768 * 1024 * 1024;
 const QUERY_NICENESS = 10;
 const SERVICE_TY = { SERVICE: "service", VIRTUAL_OBJECT: "virtual_object", WORKFLOW: "workflow" } as const;
 
+/** A sys_service row of a manifest, without its deployment. */
+export function serviceRow(s: ServiceManifest): ServiceRow {
+  return { name: s.name, ty: SERVICE_TY[s.ty], public: s.options.ingressPrivate === true ? 0 : 1, revision: 1, deployment_id: null };
+}
+
+/**
+ * JSON when the client asks for it (Accept names application/json) or sends no
+ * Accept at all; else Arrow, as Restate (curl's and fetch's default `*\/*` too).
+ */
+export function wantsJson(req: HttpRequest): boolean {
+  const accept = header(req, "accept");
+  return accept === undefined || /application\/json/i.test(accept);
+}
+
 export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
 export interface QueryRunnerOptions {
   dbFile: string;
-  services: () => ServiceManifest[];
+  /** The rows of sys_service (serviceRow() makes one from a manifest). */
+  services: () => ServiceRow[];
   /** How long a statement may run; default 10 s. */
   timeoutMs?: number;
   /** Where the time limit is set, named in the error (e.g. "restate-dev up --query-timeout"). */
@@ -69,6 +85,7 @@ interface Slot {
 
 interface Waiting {
   sql: string;
+  format: QueryFormat;
   resolve: (o: QueryAnswer) => void;
 }
 
@@ -95,19 +112,21 @@ export class QueryRunner {
     if (typeof sql !== "string") {
       return adminError(400, `the body must be JSON like {"query": "SELECT id, status FROM sys_invocation"}`);
     }
-    const out = await this.run(sql);
-    const headers: Record<string, string> = { "content-type": "application/json" };
+    const format: QueryFormat = wantsJson(req) ? "json" : "arrow";
+    const out = await this.run(sql, format);
+    const arrow = out.status === 200 && format === "arrow";
+    const headers: Record<string, string> = { "content-type": arrow ? "application/vnd.apache.arrow.stream" : "application/json" };
     if (out.retryAfterS !== undefined) headers["retry-after"] = String(out.retryAfterS);
     return { status: out.status, headers, body: out.body };
   }
 
   /** Runs one statement as soon as a query process is free. */
-  run(sql: string): Promise<QueryAnswer> {
-    if (!existsSync(WORKER_FILE)) return Promise.resolve(executeQuery(this.localDb(), sql, this.serviceRows(), this.maxResultBytes));
+  run(sql: string, format: QueryFormat = "json"): Promise<QueryAnswer> {
+    if (!existsSync(WORKER_FILE)) return Promise.resolve(executeQuery(this.localDb(), sql, this.opts.services(), format, this.maxResultBytes));
     const free = this.slots.find((s) => s.running === undefined);
-    if (free && this.waiting.length === 0) return this.start(free, sql);
+    if (free && this.waiting.length === 0) return this.start(free, sql, format);
     if (this.waiting.length >= this.maxWaiting) return Promise.resolve(this.busy());
-    return new Promise((resolve) => this.waiting.push({ sql, resolve }));
+    return new Promise((resolve) => this.waiting.push({ sql, format, resolve }));
   }
 
   close(): void {
@@ -121,7 +140,7 @@ export class QueryRunner {
     this.local = undefined;
   }
 
-  private start(slot: Slot, sql: string): Promise<QueryOutcome> {
+  private start(slot: Slot, sql: string, format: QueryFormat): Promise<QueryOutcome> {
     let worker: ChildProcess;
     try {
       worker = this.ensureWorker(slot);
@@ -148,13 +167,13 @@ export class QueryRunner {
         },
       };
       slot.running = running;
-      worker.send({ id, sql, services: this.serviceRows() });
+      worker.send({ id, sql, services: this.opts.services(), format });
     });
   }
 
   private startWaiting(slot: Slot): void {
     const next = this.closed ? undefined : this.waiting.shift();
-    if (next) void this.start(slot, next.sql).then(next.resolve);
+    if (next) void this.start(slot, next.sql, next.format).then(next.resolve);
   }
 
   private busy(): QueryAnswer {
@@ -193,7 +212,7 @@ export class QueryRunner {
     });
     (w.stderr as { unref?: () => void } | null)?.unref?.();
     w.on("message", (m: { id: number } & QueryOutcome) => {
-      if (slot.running?.id === m.id) slot.running.done({ status: m.status, body: m.body });
+      if (slot.running?.id === m.id) slot.running.done({ status: m.status, body: typeof m.body === "string" ? m.body : Buffer.from(m.body) });
     });
     w.on("error", (e) => {
       if (slot.worker === w) slot.worker = undefined;
@@ -223,10 +242,6 @@ export class QueryRunner {
       w.stderr?.removeAllListeners();
       w.kill("SIGKILL");
     }
-  }
-
-  private serviceRows(): ServiceRow[] {
-    return this.opts.services().map((s) => ({ name: s.name, ty: SERVICE_TY[s.ty], public: s.options.ingressPrivate === true ? 0 : 1 }));
   }
 
   private localDb(): Database.Database {

@@ -1,9 +1,14 @@
 /**
  * Runs one `POST /query` statement on a read-only connection and renders the
- * answer as Restate does for `Accept: application/json`: `{"rows": [...]}`,
+ * answer as Restate does: for `Accept: application/json`, `{"rows": [...]}`,
  * where a row leaves out its NULL columns, blobs are hex strings and booleans
- * are true/false. restate-dev adds `columns` (every column name, in order), so
- * a client can print a table even when a column is NULL in every row.
+ * are true/false (restate-dev adds `columns`, every column name in order, so a
+ * client can print a table even when a column is NULL in every row); otherwise
+ * an Arrow IPC stream (arrow.ts).
+ *
+ * Restate's SQL engine is DataFusion; the statements Restate's own CLI sends are
+ * translated where SQLite differs (translate.ts), `information_schema.columns`
+ * included.
  *
  * The connection is read-only twice over (opened read-only, and
  * `PRAGMA query_only`), statements are screened before they are prepared
@@ -16,12 +21,17 @@
  */
 import type { Database, Statement } from "better-sqlite3";
 import { INTROSPECTION_VIEWS, STATE_TEMP_VIEW_SQL } from "../storage/views.js";
+import { FLOW_CONTROL_VIEWS } from "../storage/views_v5.js";
 import { statementRefusal } from "./query_statement.js";
+import { arrowStream } from "./arrow.js";
+import { translate } from "./translate.js";
+
+export type QueryFormat = "json" | "arrow";
 
 export interface QueryOutcome {
   status: number;
-  /** JSON text. */
-  body: string;
+  /** JSON text, or the Arrow IPC stream's bytes. */
+  body: string | Uint8Array;
 }
 
 /** A row of the sys_service table the query connection keeps from the engine's manifests. */
@@ -29,12 +39,14 @@ export interface ServiceRow {
   name: string;
   ty: string;
   public: number;
+  revision: number;
+  deployment_id: string | null;
 }
 
 /** Columns whose 0/1 values are shown as booleans (SQLite has no boolean type). */
-const BOOLEAN_COLUMNS = new Set(["completed", "public"]);
+export const BOOLEAN_COLUMNS = new Set(["completed", "public", "disabled", "pinned_deployment_exists"]);
 
-const TABLES = [...INTROSPECTION_VIEWS, "state", "sys_service"];
+const TABLES = [...INTROSPECTION_VIEWS, ...FLOW_CONTROL_VIEWS, "state", "sys_service"];
 
 /** Printed on stderr by a query process that passed its memory limit, before it ends itself. */
 export const MEMORY_MARKER = "restate-dev query memory limit";
@@ -48,19 +60,42 @@ const READ_ONLY =
 
 const lastServices = new WeakMap<Database, string>();
 
-/** Creates the TEMP objects the views need: Restate's `state` and `sys_service`. */
+/** Creates the TEMP objects the views need: Restate's `state`, `sys_service` and `information_schema.columns`. */
 export function prepareQueryConnection(db: Database): void {
   db.exec(STATE_TEMP_VIEW_SQL);
-  db.exec("CREATE TEMP TABLE sys_service (name TEXT PRIMARY KEY, ty TEXT NOT NULL, public INTEGER NOT NULL)");
+  db.exec("CREATE TEMP TABLE sys_service (name TEXT PRIMARY KEY, ty TEXT NOT NULL, public INTEGER NOT NULL, revision INTEGER NOT NULL, deployment_id TEXT)");
+  // DataFusion's LIKE is case-sensitive; the CLI's target filters rely on it.
+  db.pragma("case_sensitive_like = ON");
+  describeColumns(db);
   db.pragma("query_only = ON");
 }
 
-export function executeQuery(db: Database, sql: string, services: ServiceRow[], maxResultBytes = DEFAULT_MAX_RESULT_BYTES): QueryOutcome {
+/**
+ * `information_schema.columns` over the tables a query can read (the CLI checks
+ * which columns exist). A read-only connection cannot attach a database, so it
+ * is a TEMP table that translate.ts names for `information_schema.columns`.
+ */
+function describeColumns(db: Database): void {
+  db.exec(`CREATE TEMP TABLE information_schema_columns (table_catalog TEXT, table_schema TEXT, table_name TEXT, column_name TEXT,
+    ordinal_position INTEGER, data_type TEXT, is_nullable TEXT)`);
+  const insert = db.prepare("INSERT INTO temp.information_schema_columns VALUES ('restate', 'public', ?, ?, ?, ?, 'YES')");
+  for (const table of TABLES) {
+    let cols: Array<{ name: string; type: string }>;
+    try {
+      cols = db.pragma(`table_info(${table})`) as Array<{ name: string; type: string }>;
+    } catch {
+      continue;
+    }
+    cols.forEach((c, i) => insert.run(table, c.name, i, c.type || "Utf8"));
+  }
+}
+
+export function executeQuery(db: Database, sql: string, services: ServiceRow[], format: QueryFormat = "json", maxResultBytes = DEFAULT_MAX_RESULT_BYTES): QueryOutcome {
   const refusal = statementRefusal(sql);
   if (refusal !== undefined) return failure(400, `${refusal}. ${READ_ONLY}`);
   let stmt: Statement;
   try {
-    stmt = db.prepare(quoteIndex(sql));
+    stmt = db.prepare(translate(sql));
   } catch (e) {
     return failure(400, explain(e));
   }
@@ -68,20 +103,23 @@ export function executeQuery(db: Database, sql: string, services: ServiceRow[], 
   syncServices(db, services);
   try {
     const columns = stmt.columns().map((c) => c.name);
-    const rows: Array<Record<string, unknown>> = [];
+    const raw: unknown[][] = [];
     let size = 0;
     for (const values of stmt.raw(true).iterate() as IterableIterator<unknown[]>) {
+      // Counted as rows are produced (as their JSON would be, before a blob becomes hex), whatever the format.
+      for (let i = 0; i < values.length; i++) size += columns[i]!.length + 4 + jsonSize(values[i]);
+      if (size > maxResultBytes) return failure(400, tooLarge(maxResultBytes, raw.length));
+      raw.push(values);
+    }
+    if (format === "arrow") return { status: 200, body: arrowStream(columns, raw, BOOLEAN_COLUMNS) };
+    const rows = raw.map((values) => {
       const row: Record<string, unknown> = {};
       for (let i = 0; i < values.length; i++) {
-        const v = values[i];
-        // Counted before a blob becomes hex, so an oversized one is never doubled.
-        size += columns[i]!.length + 4 + jsonSize(v);
-        if (size > maxResultBytes) return failure(400, tooLarge(maxResultBytes, rows.length));
-        const shown = show(columns[i]!, v);
+        const shown = show(columns[i]!, values[i]);
         if (shown !== undefined) row[columns[i]!] = shown;
       }
-      rows.push(row);
-    }
+      return row;
+    });
     return { status: 200, body: JSON.stringify({ rows, columns }) };
   } catch (e) {
     return failure(400, explain(e));
@@ -101,18 +139,6 @@ function jsonSize(v: unknown): number {
   return 24;
 }
 
-/**
- * Restate's sys_journal has a column named `index`, which Restate's SQL engine
- * accepts unquoted; in SQLite INDEX is a keyword. In a statement that only reads,
- * a bare INDEX can only mean that column, so it is quoted. Strings, quoted
- * identifiers and comments are left alone.
- */
-export function quoteIndex(sql: string): string {
-  return sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$)|\b[A-Za-z_][A-Za-z0-9_$]*\b/g, (t) =>
-    t.toLowerCase() === "index" ? `"${t.toLowerCase()}"` : t,
-  );
-}
-
 function show(column: string, v: unknown): unknown {
   if (v === null || v === undefined) return undefined;
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex");
@@ -129,7 +155,7 @@ function syncServices(db: Database, services: ServiceRow[]): void {
   try {
     db.transaction(() => {
       db.prepare("DELETE FROM temp.sys_service").run();
-      const insert = db.prepare("INSERT INTO temp.sys_service (name, ty, public) VALUES (@name, @ty, @public)");
+      const insert = db.prepare("INSERT INTO temp.sys_service (name, ty, public, revision, deployment_id) VALUES (@name, @ty, @public, @revision, @deployment_id)");
       for (const s of services) insert.run(s);
     })();
   } finally {

@@ -11,12 +11,13 @@
  */
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
-import { executeQuery, MEMORY_MARKER, prepareQueryConnection, type ServiceRow } from "./query_exec.js";
+import { executeQuery, MEMORY_MARKER, prepareQueryConnection, type QueryFormat, type ServiceRow } from "./query_exec.js";
 
 interface Request {
   id: number;
   sql: string;
   services: ServiceRow[];
+  format: QueryFormat;
 }
 
 const [dbFile, maxResultArg, maxRssArg] = process.argv.slice(2);
@@ -33,7 +34,7 @@ db.pragma("busy_timeout = 5000");
 prepareQueryConnection(db);
 
 process.on("message", (m: Request) => {
-  process.send!({ id: m.id, ...executeQuery(db, m.sql, m.services, maxResultBytes) });
+  process.send!({ id: m.id, ...executeQuery(db, m.sql, m.services, m.format, maxResultBytes) });
 });
 process.on("disconnect", () => process.exit(0));
 

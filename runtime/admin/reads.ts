@@ -13,6 +13,7 @@ export interface ListFilter {
   handler?: string;
   key?: string;
   statuses?: string[];
+  scope?: string;
   limit: number;
 }
 
@@ -22,6 +23,22 @@ export type ListedInvocation = Omit<InvocationRow, "input" | "headers"> & { slee
 
 const SLEEPING_UNTIL = `(SELECT MIN(json_extract(j.params, '$.wakeUpAt')) FROM journal j
   WHERE j.invocation_id = invocations.id AND j.type = 'Sleep' AND j.result_kind IS NULL) AS sleeping_until`;
+
+/** Newest first; `only` narrows it further (to what a partial index covers). */
+const LIST_SQL = (only: string) => `SELECT id, service, handler, key, service_type, handler_type, status, idempotency_key, seed, invoked_by_id,
+            invoked_by_index, inbox_seq, retry_count, next_retry_at, scheduled_at, last_failure, result_kind,
+            CASE WHEN result_kind = 'failure' THEN result END AS result, created_at, modified_at, running_at, completed_at,
+            cancel_seq, cancel_observed_index, restarted_from, suspended_waiting, completion_expires_at, journal_expires_at,
+            scope, limit_key, ${SLEEPING_UNTIL}
+          FROM invocations
+          WHERE (@service IS NULL OR service = @service)
+            AND (@handler IS NULL OR handler = @handler)
+            AND (@key IS NULL OR key = @key)
+            AND (@statuses IS NULL OR status IN (SELECT value FROM json_each(@statuses)))
+            AND (@scope IS NULL OR scope = @scope)
+            ${only}
+          ORDER BY created_at DESC, rowid DESC
+          LIMIT @limit`;
 
 export class AdminReads {
   private db: Database.Database | undefined;
@@ -42,11 +59,13 @@ export class AdminReads {
   }
 
   list(f: ListFilter): ListedInvocation[] {
-    return this.st("list").all({
+    const unfinished = f.statuses !== undefined && f.statuses.length > 0 && !f.statuses.includes("completed");
+    return this.st(unfinished ? "listUnfinished" : "list").all({
       service: f.service ?? null,
       handler: f.handler ?? null,
       key: f.key ?? null,
       statuses: f.statuses ? JSON.stringify(f.statuses) : null,
+      scope: f.scope ?? null,
       limit: f.limit,
     }) as ListedInvocation[];
   }
@@ -77,18 +96,9 @@ export class AdminReads {
         failures: p(`SELECT * FROM attempt_failures WHERE invocation_id = ? ORDER BY attempt`),
         target: p(`SELECT service, handler, key FROM invocations WHERE id = ?`),
         state: p(`SELECT name, value FROM state WHERE service = ? AND key = ? ORDER BY name`),
-        list: p(`SELECT id, service, handler, key, service_type, handler_type, status, idempotency_key, seed, invoked_by_id,
-            invoked_by_index, inbox_seq, retry_count, next_retry_at, scheduled_at, last_failure, result_kind,
-            CASE WHEN result_kind = 'failure' THEN result END AS result, created_at, modified_at, running_at, completed_at,
-            cancel_seq, cancel_observed_index, restarted_from, suspended_waiting, completion_expires_at, journal_expires_at,
-            ${SLEEPING_UNTIL}
-          FROM invocations
-          WHERE (@service IS NULL OR service = @service)
-            AND (@handler IS NULL OR handler = @handler)
-            AND (@key IS NULL OR key = @key)
-            AND (@statuses IS NULL OR status IN (SELECT value FROM json_each(@statuses)))
-          ORDER BY created_at DESC, rowid DESC
-          LIMIT @limit`),
+        list: p(LIST_SQL("")),
+        // Only unfinished ones (the inspector, the dashboard): the partial index, not a walk over all history.
+        listUnfinished: p(LIST_SQL("AND status <> 'completed'")),
       };
       this.db = db;
     }

@@ -1,8 +1,8 @@
 /**
  * `GET /services[/{svc}[/handlers[/{h}]]]`, shaped like Restate's admin API
  * (snake_case, humantime durations, `ty` in PascalCase) as far as the manifest
- * the worker reports allows. Restate's `deployment_id` and `revision` are left
- * out: restate-dev has no deployments.
+ * the worker reports allows. `deployment_id` and `revision` come from the
+ * deployments (one per build, runtime/deployments.ts) when the caller has them.
  */
 import { json, type HttpResponse } from "../ingress/http.js";
 import type { Engine } from "../engine/engine.js";
@@ -17,7 +17,11 @@ const DEFAULTS = { idempotencyRetention: DAY, journalRetention: DAY, workflowRet
 const SERVICE_TY = { SERVICE: "Service", VIRTUAL_OBJECT: "VirtualObject", WORKFLOW: "Workflow" } as const;
 const HANDLER_TY = { EXCLUSIVE: "Exclusive", SHARED: "Shared", WORKFLOW: "Workflow" } as const;
 
-export function servicesRoute(engine: Engine, segments: string[]): HttpResponse {
+/** Where a service comes from: its deployment's id and its revision there. */
+export type ServiceOrigin = (service: string) => { deploymentId: string; revision: number } | undefined;
+
+export function servicesRoute(engine: Pick<Engine, "service" | "listServices">, segments: string[], origin: ServiceOrigin = () => undefined): HttpResponse {
+  const serviceShape = (svc: ServiceManifest) => shapeService(svc, origin(svc.name));
   if (segments.length === 1) return json(200, { services: engine.listServices().map(serviceShape) });
   const name = segments[1]!;
   const svc = engine.service(name);
@@ -34,7 +38,7 @@ export function servicesRoute(engine: Engine, segments: string[]): HttpResponse 
   return adminError(404, `no admin route for GET /${segments.join("/")}; try GET /services/${name} or GET /services/${name}/handlers`);
 }
 
-export function serviceShape(svc: ServiceManifest): Record<string, unknown> {
+export function shapeService(svc: ServiceManifest, from?: { deploymentId: string; revision: number }): Record<string, unknown> {
   const o = svc.options;
   const retry = { ...DEFAULT_RETRY_POLICY };
   const p = o.retryPolicy;
@@ -49,6 +53,7 @@ export function serviceShape(svc: ServiceManifest): Record<string, unknown> {
     ...(o.description !== undefined ? { documentation: o.description } : {}),
     ...(o.metadata !== undefined ? { metadata: o.metadata } : {}),
     handlers: svc.handlers.map((h) => handlerShape(svc, h)),
+    ...(from ? { deployment_id: from.deploymentId, revision: from.revision } : {}),
     public: o.ingressPrivate !== true,
     idempotency_retention: humanDuration(o.idempotencyRetention ?? DEFAULTS.idempotencyRetention),
     ...(svc.ty === "WORKFLOW" ? { workflow_completion_retention: humanDuration(o.workflowRetention ?? DEFAULTS.workflowRetention) } : {}),

@@ -2,8 +2,8 @@
  * State and keys of virtual objects and workflows on the admin API:
  * - `GET /services/{svc}/state/{key}` → `{service, key, state: {name: value}}` (restate-dev's own)
  * - `GET /services/{svc}/keys/{key}` → `{service, key, lock_holder, inbox}` (restate-dev's own)
- * - `POST /services/{svc}/state` with `{object_key, new_state: {name: [byte, …]}}` → 202 (Restate's:
- *   replaces the whole state of the key)
+ * - `POST /services/{svc}/state` with `{object_key, new_state: {name: [byte, …]}, scope?}` → 202 (Restate's:
+ *   replaces the whole state of the key, in `scope` if given)
  * - `PUT /services/{svc}/state/{key}/{name}` with the JSON value as body → 202 (restate-dev's own)
  * - `DELETE /services/{svc}/state/{key}[/{name}]` → 202 (restate-dev's own)
  */
@@ -12,6 +12,7 @@ import type { Engine } from "../engine/engine.js";
 import * as operations from "../engine/operations.js";
 import type { ServiceManifest } from "../../sdk/worker/protocol.js";
 import { toBytes } from "../storage/codec.js";
+import { scopeError } from "../engine/scopes.js";
 import type { AdminReads } from "./reads.js";
 import { adminError, bodyJson, empty, errorResponse, isRecord, serviceNotFound, showPayload } from "./shape.js";
 
@@ -65,7 +66,13 @@ export async function replaceState(engine: Engine, service: string, req: HttpReq
     }
     replace.set(name, Uint8Array.from(bytes as number[]));
   }
-  return write(() => operations.writeState(engine, service, body.object_key as string, { replace }));
+  // Flow control: `scope` names the key's instance in a scope (absent: unscoped).
+  const scope = body.scope;
+  if (scope !== undefined && scope !== null) {
+    const bad = typeof scope === "string" ? scopeError(scope) : "scope must be a string";
+    if (bad) return adminError(400, bad);
+  }
+  return write(() => operations.writeState(engine, service, body.object_key as string, { replace }, typeof scope === "string" ? scope : undefined));
 }
 
 /** `PUT /services/{svc}/state/{key}/{name}` with the JSON value as the body. */

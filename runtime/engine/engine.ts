@@ -50,7 +50,7 @@ import type { EngineBound, WorkerSeam } from "../workers/seam.js";
 import { requestError } from "../errors.js";
 import { describeAttach } from "./waits.js";
 import { newInvocationId, newSeed, workflowRunId } from "./ids.js";
-import { childCalls, describeTarget, fromRow, holdsLock, maxSeq, startMessageOf, toRow, idempotencyMapKey, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
+import { childCalls, describeTarget, fromRow, holdsLock, maxSeq, objectKey, startMessageOf, toRow, idempotencyMapKey, type ActiveInvocation, type HandlerType, type InvocationStatus, type ServiceType } from "./invocation.js";
 import { Keys, type StateEntries, type StateWrite } from "./keys.js";
 import { Timers } from "./timers.js";
 import { InvocationStore, type Completion } from "./store.js";
@@ -60,6 +60,8 @@ import { Sweeper, type ForgetRow } from "./retention.js";
 import { decideFailure, describeFailure } from "./failure_policy.js";
 import { formatMs, resolveRetryPolicy } from "./retry.js";
 import { systemClock, type Clock } from "./clock.js";
+import { FlowControl, instanceKey } from "./flow_control.js";
+import { RuleBook } from "./rule_book.js";
 import { afterNewEntry, failsFast, replaysBeforeOutput, type EngineTestingOptions } from "./testing_hooks.js";
 
 export type { Completion } from "./store.js";
@@ -108,6 +110,9 @@ export interface InvokeRequest {
   headers: Array<[string, string]>;
   idempotencyKey?: string;
   delayMs?: number;
+  /** Flow control: the scope it runs in (a namespace for state, locks, idempotency) and its limit key. */
+  scope?: string;
+  limitKey?: string;
 }
 
 export interface Accepted {
@@ -116,7 +121,7 @@ export interface Accepted {
   /** A workflow's run for this key exists already (calls get 409, sends PreviouslyAccepted). */
   workflowAlreadyInvoked?: boolean;
   executionTime?: number;
-  /** Resolves once the invocation is committed. */
+  /** Resolves once the invocation is durable; rejects (503) if it cannot become so. */
   durable: Promise<void>;
 }
 
@@ -145,6 +150,11 @@ export class Engine {
   private readonly clock: Clock;
   private readonly testing: EngineTestingOptions | undefined;
   private readonly seam: WorkerSeam;
+  /** Concurrency-limit rules (PUT /limits/rules) and the slots they give out. */
+  readonly rules: RuleBook;
+  private readonly flow: FlowControl;
+  /** Set once a commit failed: what every later wait is refused with. */
+  private refusal: Error | undefined;
 
   private services = new Map<string, ServiceManifest>();
   private readonly store = new InvocationStore();
@@ -175,6 +185,12 @@ export class Engine {
     this.seam.subscribe({
       message: (worker, msg) => this.onWorkerMessage(worker, msg),
       exited: (worker, description) => this.workerExited(worker, description),
+    });
+    this.rules = new RuleBook(opts.db, this.commit, () => this.clock.now());
+    this.flow = new FlowControl(this.rules);
+    this.flow.listen((id) => {
+      const inv = this.store.get(id);
+      if (inv?.status === "pending" && !inv.attempt) this.startAttempt(inv);
     });
     this.recover();
     this.sweeper.sweep();
@@ -278,15 +294,15 @@ export class Engine {
     let id: string;
     if (isWorkflowRun) {
       // A workflow runs once per key: its id is derived from the key.
-      id = workflowRunId(req.service, req.key ?? "");
+      id = workflowRunId(req.service, instanceKey(req.key, req.scope) ?? "");
       if (this.store.has(id) || this.q.getInvocation(id)) {
-        return { invocationId: id, previouslyAccepted: true, workflowAlreadyInvoked: true, durable: this.commit.durable() };
+        return { invocationId: id, previouslyAccepted: true, workflowAlreadyInvoked: true, durable: this.acknowledged() };
       }
     } else {
       if (req.idempotencyKey !== undefined) {
         const existing = this.store.idempotent(idempotencyMapKey(req));
         // Acknowledged only once the first one's insert is durable (it may still be queued).
-        if (existing) return { invocationId: existing, previouslyAccepted: true, durable: this.commit.durable() };
+        if (existing) return { invocationId: existing, previouslyAccepted: true, durable: this.acknowledged() };
       }
       id = newInvocationId();
     }
@@ -320,13 +336,16 @@ export class Engine {
       cancel: undefined,
       waitingOn: undefined,
       restartedFrom: restart?.from,
+      scope: req.scope,
+      limitKey: req.limitKey,
     };
     if (!delayed && holdsLock(inv)) this.enterInbox(inv);
     this.store.add(inv);
     if (inv.idempotencyKey !== undefined) this.store.rememberIdempotency(idempotencyMapKey(req), inv.id);
     // The row and the copied entries as they are now: entries recorded before this flush insert themselves.
     this.commit.enqueue(this.invocationInsert(inv));
-    const durable = this.commit.durable();
+    // Callers that do not wait for it (calls from handlers, restarts) must not leave a rejection unhandled.
+    const durable = this.acknowledged();
     if (delayed) this.timers.startAt(inv.id, inv.scheduledAt!, () => this.due(inv));
     else if (inv.status === "ready") this.startAttempt(inv);
     return { invocationId: inv.id, previouslyAccepted: false, durable, ...(delayed ? { executionTime: inv.scheduledAt! } : {}) };
@@ -337,10 +356,18 @@ export class Engine {
    * `signal` (the client went away) removes the waiter; a failed commit rejects it with 503.
    */
   awaitCompletion(id: string, signal?: AbortSignal): Promise<Completion> {
+    if (this.refusal) return Promise.reject(this.refusal);
     const found = this.lookup(id);
     if (found.state === "completed") return Promise.resolve(found.completion);
     if (found.state === "unknown") return Promise.reject(requestError("NOT_FOUND", 404, "invocation not found"));
     return this.store.waitForCompletion(id, signal);
+  }
+
+  /** Everything queued so far is durable; a rejection nobody waits for is not an error. */
+  private acknowledged(): Promise<void> {
+    const p = this.commit.durable();
+    p.catch(() => undefined);
+    return p;
   }
 
   /** Runs an operation and settles once what it wrote is durable: the way to acknowledge. */
@@ -356,7 +383,7 @@ export class Engine {
 
   /** A commit failed: every client still waiting hears 503 now, then the runtime stops. */
   private fail(e: Error, onFatal: (e: Error) => void): void {
-    this.store.refuseAll(requestError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${e.message}); stopping`, UNAVAILABLE_HINT));
+    this.store.refuseAll((this.refusal = requestError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${e.message}); stopping`, UNAVAILABLE_HINT)));
     onFatal(e);
   }
 
@@ -382,8 +409,8 @@ export class Engine {
   }
 
   /** Who holds a key's lock and who waits for it, in order. */
-  keyStatus(service: string, key: string): { holder: string | undefined; inbox: string[] } {
-    return this.keys.status(service, key);
+  keyStatus(service: string, key: string, scope?: string): { holder: string | undefined; inbox: string[] } {
+    return this.keys.status(service, instanceKey(key, scope)!);
   }
 
   /** The invocation an idempotency key names, if any. */
@@ -410,6 +437,21 @@ export class Engine {
   /** No write is queued or being committed. */
   get writesIdle(): boolean {
     return this.commit.idle;
+  }
+
+  /** Settles once everything written so far is durable (the admin API acknowledges rule changes with it). */
+  durable(): Promise<void> {
+    return this.commit.durable();
+  }
+
+  /** A write of a part beside the engine (deployments), in the engine's commit order. */
+  write(w: () => void): void {
+    this.commit.enqueue(w);
+  }
+
+  /** The engine's clock (injected in tests). */
+  now(): number {
+    return this.clock.now();
   }
 
   // --- for operator actions (operations.ts) -----------------------------------------
@@ -526,10 +568,16 @@ export class Engine {
     const ordered = [...this.store.all()].sort((a, b) => (a.inboxSeq ?? 0) - (b.inboxSeq ?? 0) || a.createdAt - b.createdAt);
     // Lock holders first, then the inboxes in arrival order.
     for (const inv of ordered) {
-      if (holdsLock(inv) && inv.status !== "scheduled" && inv.status !== "pending") this.keys.restore(inv.service, inv.key!, inv.id, true);
+      if (holdsLock(inv) && inv.status !== "scheduled" && inv.status !== "pending") this.keys.restore(inv.service, objectKey(inv), inv.id, true);
     }
     for (const inv of ordered) {
-      if (inv.status === "pending") this.keys.restore(inv.service, inv.key!, inv.id, false);
+      // Pending without a lock to wait for: it waited for a concurrency slot, and asks again.
+      if (inv.status === "pending" && !holdsLock(inv)) inv.status = "ready";
+      if (inv.status === "pending") this.keys.restore(inv.service, objectKey(inv), inv.id, false);
+    }
+    // What had started holds its concurrency slots again.
+    for (const inv of ordered) {
+      if (inv.journal.size > 0 || ["running", "suspended", "backing-off", "paused"].includes(inv.status)) this.flow.restore(inv);
     }
     for (const inv of this.store.all()) {
       switch (inv.status) {
@@ -577,14 +625,14 @@ export class Engine {
 
   /** An exclusive invocation arrives on its key: it runs now or waits its turn. */
   private enterInbox(inv: ActiveInvocation): void {
-    const { inboxSeq, holds } = this.keys.enter(inv.service, inv.key!, inv.id);
+    const { inboxSeq, holds } = this.keys.enter(inv.service, objectKey(inv), inv.id);
     inv.inboxSeq = inboxSeq;
     inv.status = holds ? "ready" : "pending";
   }
 
   private releaseLock(inv: ActiveInvocation): void {
     if (!holdsLock(inv)) return;
-    const next = this.keys.release(inv.service, inv.key!, inv.id, (id) => this.store.get(id)?.status === "pending");
+    const next = this.keys.release(inv.service, objectKey(inv), inv.id, (id) => this.store.get(id)?.status === "pending");
     if (!next) return;
     const n = this.store.get(next)!;
     this.setStatus(n, "ready");
@@ -599,6 +647,11 @@ export class Engine {
 
   private startAttempt(inv: ActiveInvocation): void {
     if (this.stopped || inv.attempt) return;
+    // A concurrency rule of its scope may make it wait for a slot (flow_control.ts).
+    if (!this.flow.tryAdmit(inv)) {
+      if (inv.status !== "pending") this.setStatus(inv, "pending");
+      return;
+    }
     const worker = this.builds.current;
     if (!worker) {
       inv.status = "ready"; // started when a worker is ready
@@ -622,7 +675,7 @@ export class Engine {
   private startMessage(inv: ActiveInvocation, attemptId: number): StartAttempt {
     let state: StateEntries | null = null;
     if (inv.key !== undefined && inv.serviceType !== "service") {
-      state = holdsLock(inv) ? [...this.keys.holderState(inv.service, inv.key).entries()] : this.loadState(inv.service, inv.key);
+      state = holdsLock(inv) ? [...this.keys.holderState(inv.service, objectKey(inv)).entries()] : this.loadState(inv.service, objectKey(inv));
     }
     return startMessageOf(inv, attemptId, state, this.clock.now());
   }
@@ -763,13 +816,13 @@ export class Engine {
         if (entry.type === "CancelInvocation") this.cancelInvocation(entry.targetId!);
         return;
       case "SetState":
-        this.applyState(inv.service, inv.key!, { type: "SetState", name: entry.name!, value: entry.value! }, journal(true));
+        this.applyState(inv.service, objectKey(inv), { type: "SetState", name: entry.name!, value: entry.value! }, journal(true));
         return;
       case "ClearState":
-        this.applyState(inv.service, inv.key!, { type: "ClearState", name: entry.name! }, journal(true));
+        this.applyState(inv.service, objectKey(inv), { type: "ClearState", name: entry.name! }, journal(true));
         return;
       case "ClearAllState":
-        this.applyState(inv.service, inv.key!, { type: "ClearAllState" }, journal(true));
+        this.applyState(inv.service, objectKey(inv), { type: "ClearAllState" }, journal(true));
         return;
       case "Run":
         // The handler continues only once the result is durable.
@@ -826,13 +879,16 @@ export class Engine {
         headers: t.headers ?? [],
         ...(t.idempotencyKey !== undefined ? { idempotencyKey: t.idempotencyKey } : {}),
         ...(delayMs !== undefined ? { delayMs } : {}),
+        // Only what the call names: a scope is not inherited from the caller.
+        ...(t.scope !== undefined ? { scope: t.scope } : {}),
+        ...(t.limitKey !== undefined ? { limitKey: t.limitKey } : {}),
       },
       { id: inv.id, index: entry.type === "Call" ? entry.index : undefined },
     );
     t.invocationId = accepted.invocationId;
     // Queued in the same turn as the child's insert: one flush, one transaction.
     this.commit.enqueue(() => this.q.insertEntry(inv.id, entry, now, entry.type !== "Call"));
-    void accepted.durable.then(() => this.notifyAttempt(inv, attemptId, { index: entry.index, what: "invocationId", invocationId: accepted.invocationId }));
+    void accepted.durable.then(() => this.notifyAttempt(inv, attemptId, { index: entry.index, what: "invocationId", invocationId: accepted.invocationId }), () => undefined);
     if (entry.type === "Call" && accepted.previouslyAccepted) {
       if (accepted.workflowAlreadyInvoked) {
         this.completeEntry(inv, entry.index, { kind: "failure", code: 409, message: "the workflow method was already invoked" });
@@ -1067,13 +1123,14 @@ export class Engine {
       () => {
         this.sweeper.dueAt(journalExpiresAt);
         this.store.remove(inv.id);
-        if (inv.key !== undefined) this.keys.evict(inv.service, inv.key);
+        if (inv.key !== undefined) this.keys.evict(inv.service, objectKey(inv));
         this.store.completed({ id: inv.id, result, completedAt: now, expiresAt });
       },
     );
     // The next exclusive invocation of the key may start now: its state comes
     // from the cache, its closures wait until this completion is durable.
     this.releaseLock(inv);
+    this.flow.release(inv.id);
     // The caller's Call entry, and every entry attached to this invocation,
     // complete in the same transaction: never lost.
     const parent = inv.parent?.index !== undefined ? this.store.get(inv.parent.id) : undefined;
@@ -1102,7 +1159,8 @@ export class Engine {
     const row = toRow(inv);
     // Journal entries copied by restart-as-new; the attempt's own entries insert themselves.
     const copied = [...inv.journal.values()];
-    const { id, service, key, handler, idempotencyKey, createdAt } = inv;
+    const { id, service, handler, idempotencyKey, createdAt } = inv;
+    const key = instanceKey(inv.key, inv.scope);
     return () => {
       this.q.insertInvocation(row);
       if (idempotencyKey !== undefined) this.q.insertIdempotency(service, key ?? "", handler, idempotencyKey, id);

@@ -1,15 +1,31 @@
 /** Invocation ids shaped like Restate's (`inv_1…`): opaque to clients, validated at the ingress. */
 import { createHash, randomBytes } from "node:crypto";
 
-const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/**
+ * As Restate encodes them (so its CLI can decode them): `inv_1`, then a 64-bit
+ * partition key in 11 base62 digits and a 128-bit id in 22, each a big-endian
+ * number zero-padded on the left, digits `[0-9a-zA-Z]`.
+ */
+const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const BODY_LENGTH = 33;
 const ID_PATTERN = new RegExp(`^inv_1[0-9A-Za-z]{${BODY_LENGTH}}$`);
 
-export function newInvocationId(): string {
-  const bytes = randomBytes(BODY_LENGTH);
-  let s = "inv_1";
-  for (let i = 0; i < BODY_LENGTH; i++) s += ALPHABET[bytes[i]! % 62];
+function base62(n: bigint, width: number): string {
+  let s = "";
+  for (let i = 0; i < width; i++) {
+    s = ALPHABET[Number(n % 62n)]! + s;
+    n /= 62n;
+  }
   return s;
+}
+
+function encodeId(bytes: Uint8Array): string {
+  const hex = Buffer.from(bytes).toString("hex");
+  return "inv_1" + base62(BigInt("0x" + hex.slice(0, 16)), 11) + base62(BigInt("0x" + hex.slice(16, 48)), 22);
+}
+
+export function newInvocationId(): string {
+  return encodeId(randomBytes(24));
 }
 
 export function isInvocationId(s: string): boolean {
@@ -22,8 +38,5 @@ export function newSeed(): string {
 
 /** A workflow runs once per key, so its run's id is derived from the key (as in Restate). */
 export function workflowRunId(workflow: string, key: string): string {
-  const digest = createHash("sha256").update(workflow).update("\u0000").update(key).digest();
-  let s = "inv_1";
-  for (let i = 0; i < BODY_LENGTH; i++) s += ALPHABET[digest[i % digest.length]! % 62];
-  return s;
+  return encodeId(createHash("sha256").update(workflow).update("\u0000").update(key).digest());
 }

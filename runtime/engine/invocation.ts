@@ -2,6 +2,7 @@
 import type { JournalEntry, StartAttempt } from "../../sdk/worker/protocol.js";
 import type { InvocationRow, NewInvocation } from "../storage/queries.js";
 import { entryFromRow, toBytes, type EntryRow } from "../storage/codec.js";
+import { instanceKey } from "./scopes.js";
 
 export type InvocationStatus = "pending" | "scheduled" | "ready" | "running" | "suspended" | "backing-off" | "paused" | "completed";
 
@@ -47,6 +48,9 @@ export interface ActiveInvocation {
   /** While suspended: the entries whose completion resumes it. */
   waitingOn: Set<number> | undefined;
   restartedFrom: string | undefined;
+  /** Flow control (flow_control.ts): the scope it runs in, and its limit key. */
+  scope?: string | undefined;
+  limitKey?: string | undefined;
 }
 
 /** Exclusive handlers of objects and workflow runs hold the key's lock. */
@@ -88,7 +92,14 @@ export function fromRow(row: InvocationRow, entries: EntryRow[]): ActiveInvocati
     cancel: row.cancel_seq !== null ? { seq: row.cancel_seq, ...(row.cancel_observed_index !== null ? { observedIndex: row.cancel_observed_index } : {}) } : undefined,
     waitingOn: row.suspended_waiting ? new Set(JSON.parse(row.suspended_waiting) as number[]) : undefined,
     restartedFrom: row.restarted_from ?? undefined,
+    scope: row.scope ?? undefined,
+    limitKey: row.limit_key ?? undefined,
   };
+}
+
+/** The key its object's state and lock are kept under: the key, within its scope. */
+export function objectKey(inv: Pick<ActiveInvocation, "key" | "scope">): string {
+  return instanceKey(inv.key, inv.scope)!;
 }
 
 export function describeTarget(inv: Pick<ActiveInvocation, "service" | "handler" | "key">): string {
@@ -96,8 +107,10 @@ export function describeTarget(inv: Pick<ActiveInvocation, "service" | "handler"
 }
 
 /** Idempotency records are keyed by target and key, as in Restate (the body is not compared). */
-export function idempotencyMapKey(req: { service: string; key?: string | null; handler: string; idempotencyKey?: string | null }): string {
-  return `${req.service}\u0000${req.key ?? ""}\u0000${req.handler}\u0000${req.idempotencyKey}`;
+export function idempotencyMapKey(req: { service: string; key?: string | null; handler: string; idempotencyKey?: string | null; scope?: string | undefined }): string {
+  // Per scope: the key part is the instance key (recovery reads it back as stored).
+  const key = req.scope !== undefined ? instanceKey(req.key ?? undefined, req.scope) : req.key;
+  return `${req.service}\u0000${key ?? ""}\u0000${req.handler}\u0000${req.idempotencyKey}`;
 }
 
 /** The row that inserts a new invocation (retries, failures and results come later). */
@@ -124,6 +137,8 @@ export function toRow(inv: ActiveInvocation): NewInvocation {
     created_at: inv.createdAt,
     modified_at: inv.createdAt,
     restarted_from: inv.restartedFrom ?? null,
+    scope: inv.scope ?? null,
+    limit_key: inv.limitKey ?? null,
   };
 }
 
@@ -149,6 +164,8 @@ export function startMessageOf(inv: ActiveInvocation, attemptId: number, state: 
     input: inv.input,
     headers: inv.headers,
     ...(inv.idempotencyKey !== undefined ? { idempotencyKey: inv.idempotencyKey } : {}),
+    ...(inv.scope !== undefined ? { scope: inv.scope } : {}),
+    ...(inv.limitKey !== undefined ? { limitKey: inv.limitKey } : {}),
     journal: [...inv.journal.values()].sort((a, b) => a.index - b.index),
     state,
     seed: inv.seed,

@@ -8,6 +8,7 @@ import type { JournalEntry } from "../../sdk/worker/protocol.js";
 import { entryFromRow, isCompleted, toBytes } from "../storage/codec.js";
 import type { Engine, StateChange } from "./engine.js";
 import { requestError } from "../errors.js";
+import { instanceKey } from "./scopes.js";
 import type { ActiveInvocation } from "./invocation.js";
 
 function activeOr404(engine: Engine, id: string, completedMessage: string): ActiveInvocation {
@@ -104,6 +105,8 @@ export function restartAsNew(engine: Engine, id: string, from?: number, override
         ...(row.key !== null ? { key: row.key } : {}),
         input: toBytes(row.input),
         headers: JSON.parse(row.headers),
+        ...(row.scope !== null ? { scope: row.scope } : {}),
+        ...(row.limit_key !== null ? { limitKey: row.limit_key } : {}),
       },
       undefined,
       { from: id, journal },
@@ -113,7 +116,9 @@ export function restartAsNew(engine: Engine, id: string, from?: number, override
 }
 
 /** Writes state of a key (repair, tests). Serialized with the key's invocations through the commit order. */
-export function writeState(engine: Engine, service: string, key: string, change: StateChange): Promise<void> {
+export function writeState(engine: Engine, service: string, objectKey: string, change: StateChange, scope?: string): Promise<void> {
+  // A scope's copy of the key is a key of its own (flow control).
+  const key = instanceKey(objectKey, scope)!;
   return engine.durably(() => {
     const svc = engine.service(service);
     if (!svc) throw requestError("NOT_FOUND", 404, `The requested service '${service}' does not exist`);

@@ -9,6 +9,11 @@ import type { Clock, ClockTimer } from "./clock.js";
 
 /** Expired records are swept at least this often, and as soon as the next one is due. */
 const SWEEP_INTERVAL_MS = 60_000;
+/**
+ * But not more often than this: once retention passes, a record falls due at every
+ * completion, and one sweep a second (each a batch) costs less than one per record.
+ */
+const SWEEP_MIN_GAP_MS = 1_000;
 
 export type ForgetRow = Pick<InvocationRow, "id" | "service" | "key" | "handler" | "handler_type" | "idempotency_key">;
 
@@ -45,8 +50,13 @@ export class Sweeper {
       });
     }
     for (const row of invocations) this.forget(row);
-    // Look again once this sweep's deletions are committed.
-    this.commit.afterDurable(() => this.dueAt(Math.min(this.q.nextExpiry() ?? Infinity, this.clock.now() + SWEEP_INTERVAL_MS)));
+    // Look again once this sweep's deletions are committed: at once if the batch was full.
+    const full = journals.length >= 1000 || invocations.length >= 1000;
+    this.commit.afterDurable(() => {
+      const now = this.clock.now();
+      const next = full ? now : Math.max(now + SWEEP_MIN_GAP_MS, this.q.nextExpiry() ?? Infinity);
+      this.dueAt(Math.min(next, now + SWEEP_INTERVAL_MS));
+    });
   }
 
   stop(): void {

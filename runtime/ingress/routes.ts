@@ -8,6 +8,7 @@ import { isInvocationId } from "../engine/ids.js";
 import type { HandlerManifest, Result, ServiceManifest } from "../../sdk/worker/protocol.js";
 import { header, json, type Handler, type HttpRequest, type HttpResponse } from "./http.js";
 import { parseDelay } from "./duration.js";
+import { limitKeyError, scopeError } from "../engine/scopes.js";
 
 type Source = "ingress" | "invocation";
 
@@ -16,6 +17,9 @@ export function ingressError(status: number, message: string, source: Source, ex
 }
 
 const BAD_PATH = "bad path, expected either /:service-name/:handler or /:object-name/:object-key/:handler";
+const BAD_RESTATE_PATH =
+  "bad path, expected /restate/call/:service/:handler, /restate/send/:service/:handler, /restate/scope/:scope/call/:service/:handler, " +
+  "/restate/attach/:invocation_id, /restate/output/:invocation_id, or /restate/lookup";
 
 /** Headers that describe the transport, not the request: not handed to handlers. */
 const HOP_HEADERS = new Set(["host", "connection", "content-length", "transfer-encoding", "keep-alive", "idempotency-key"]);
@@ -32,7 +36,7 @@ export function ingressRoutes(engine: Engine): Handler {
     const segments = req.path.split("/").filter((s) => s.length > 0);
     if (segments[0] === "restate") return restateRoutes(engine, req, segments.slice(1));
     if (req.method !== "POST" && req.method !== "GET") return ingressError(405, "method not allowed", "ingress");
-    return invokeRoute(engine, req, segments, undefined);
+    return invokeRoute(engine, req, segments, undefined, undefined);
   };
 }
 
@@ -43,7 +47,22 @@ async function restateRoutes(engine: Engine, req: HttpRequest, s: string[]): Pro
   }
   if (first === "call" || first === "send") {
     if (req.method !== "POST" && req.method !== "GET") return ingressError(405, "method not allowed", "ingress");
-    return invokeRoute(engine, req, rest, first === "send");
+    return invokeRoute(engine, req, rest, first === "send", undefined);
+  }
+  // Flow control: /restate/scope/{scope}/call|send/{service}[/{key}]/{handler}
+  if (first === "scope") {
+    const [rawScope, kind, ...target] = rest;
+    if (rawScope === undefined || (kind !== "call" && kind !== "send")) return ingressError(400, BAD_RESTATE_PATH, "ingress");
+    if (req.method !== "POST" && req.method !== "GET") return ingressError(405, "method not allowed", "ingress");
+    let scope: string;
+    try {
+      scope = decodeURIComponent(rawScope);
+    } catch {
+      scope = rawScope;
+    }
+    const bad = scopeError(scope);
+    if (bad) return ingressError(400, bad, "ingress");
+    return invokeRoute(engine, req, target, kind === "send", scope);
   }
   if ((first === "awakeables" || first === "a") && rest.length === 2 && (rest[1] === "resolve" || rest[1] === "reject")) {
     if (req.method !== "POST") return ingressError(405, "method not allowed", "ingress");
@@ -98,7 +117,14 @@ function resolveTarget(engine: Engine, segments: string[], sendHint: boolean | u
   return { service, handler, send, ...(keyed ? { key: decodeURIComponent(rest[0]!) } : {}) };
 }
 
-async function invokeRoute(engine: Engine, req: HttpRequest, segments: string[], sendHint: boolean | undefined): Promise<HttpResponse> {
+async function invokeRoute(engine: Engine, req: HttpRequest, segments: string[], sendHint: boolean | undefined, scope: string | undefined): Promise<HttpResponse> {
+  // The limit key: the x-restate-limit-key header (what sdk-clients sends), or the limit-key query parameter.
+  const limitKey = header(req, "x-restate-limit-key") ?? req.query.get("limit-key") ?? undefined;
+  if (limitKey !== undefined) {
+    if (scope === undefined) return ingressError(400, "limit-key requires a scope to be set", "ingress");
+    const bad = limitKeyError(limitKey);
+    if (bad) return ingressError(400, bad, "ingress");
+  }
   const t = resolveTarget(engine, segments, sendHint);
   if ("status" in t) return t;
   if (t.handler.options.ingressPrivate ?? t.service.options.ingressPrivate) {
@@ -133,6 +159,8 @@ async function invokeRoute(engine: Engine, req: HttpRequest, segments: string[],
       headers,
       ...(idempotencyKey ? { idempotencyKey } : {}),
       ...(delayMs !== undefined ? { delayMs } : {}),
+      ...(scope !== undefined ? { scope } : {}),
+      ...(limitKey !== undefined ? { limitKey } : {}),
     });
   } catch (e) {
     if (e instanceof UserError) return ingressError(e.status, e.message, "ingress");

@@ -1,4 +1,5 @@
 import { INTROSPECTION_VIEWS_SQL } from "./views.js";
+import { MIGRATION_5_SQL } from "./views_v5.js";
 
 /**
  * Numbered schema migrations. Each runs once, in its own transaction, and is
@@ -133,6 +134,21 @@ CREATE TABLE early_completions (
   created_at    INTEGER NOT NULL,
   PRIMARY KEY (invocation_id, idx)
 ) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 5,
+    name: "deployments per build, flow control (scope, limit key, concurrency rules), the tables the restate CLI reads",
+    sql: MIGRATION_5_SQL,
+  },
+  {
+    version: 6,
+    name: "scale: newest-first listing and journal expiry are index lookups",
+    sql: `
+-- GET /invocations (the CLI, the inspector, the dashboard) lists newest first.
+CREATE INDEX invocations_created ON invocations(created_at);
+-- Retention finds expired journals without scanning every invocation.
+CREATE INDEX invocations_journal_expiry ON invocations(journal_expires_at) WHERE journal_expires_at IS NOT NULL;
 `,
   },
 ];

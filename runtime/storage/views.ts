@@ -16,7 +16,7 @@
 import { JOURNAL_MISMATCH_CODE, PROTOCOL_VIOLATION_CODE } from "../../sdk/errors.js";
 
 /** ms since epoch → ISO-8601 text; exact to the millisecond (no floating point). */
-function ts(x: string): string {
+export function ts(x: string): string {
   return `(CASE WHEN ${x} IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%S', (${x}) / 1000, 'unixepoch') || printf('.%03dZ', (${x}) % 1000) END)`;
 }
 
@@ -83,9 +83,7 @@ const INPUT_JSON = `json_object('Command', json_object('Input', json_object(
 
 const LAST_FAILURE = `CASE WHEN i.status <> 'completed' THEN i.last_failure END`;
 
-export const INTROSPECTION_VIEWS_SQL = `
-CREATE VIEW sys_invocation AS
-SELECT
+export const SYS_INVOCATION_COLUMNS = `
   i.id AS id,
   ${target("i")} AS target,
   i.service AS target_service_name,
@@ -128,10 +126,9 @@ SELECT
   ${ts("i.running_at")} AS last_start_at,
   ${ts("i.completed_at")} AS completed_at,
   ${ts("i.completion_expires_at")} AS completion_expires_at,
-  ${ts("i.journal_expires_at")} AS journal_expires_at
-FROM invocations i LEFT JOIN invocations p ON p.id = i.invoked_by_id;
+  ${ts("i.journal_expires_at")} AS journal_expires_at`;
 
-CREATE VIEW sys_journal AS
+export const SYS_JOURNAL_VIEW = `CREATE VIEW sys_journal AS
 SELECT
   i.id AS id,
   0 AS "index",
@@ -162,7 +159,15 @@ SELECT
   ${ts("j.created_at")},
   ${ts("j.completed_at")}
 FROM journal j;
+`;
 
+export const INTROSPECTION_VIEWS_SQL = `
+CREATE VIEW sys_invocation AS
+SELECT
+${SYS_INVOCATION_COLUMNS}
+FROM invocations i LEFT JOIN invocations p ON p.id = i.invoked_by_id;
+
+${SYS_JOURNAL_VIEW}
 CREATE VIEW sys_journal_events AS
 SELECT
   f.invocation_id AS id,
@@ -218,17 +223,25 @@ SELECT
 FROM promises pr;
 `;
 
+/** Scoped rows of main.state: their key is U+001F scope U+001F key (runtime/engine/flow_control.ts instanceKey). */
+const SCOPED = (k: string) => `substr(${k}, 1, 1) = char(31)`;
+const SCOPE_END = (k: string) => `instr(substr(${k}, 2), char(31))`;
+const SCOPE_OF = (k: string) => `CASE WHEN ${SCOPED(k)} THEN substr(${k}, 2, ${SCOPE_END(k)} - 1) END`;
+const KEY_OF = (k: string) => `CASE WHEN ${SCOPED(k)} THEN substr(${k}, ${SCOPE_END(k)} + 2) ELSE ${k} END`;
+
 /**
  * Restate's `state` table has the name of restate-dev's own `state` table, so it
  * cannot be a view in the file: the admin API's query connection creates it as a
  * TEMP view, which SQLite resolves before main.state. (A plain sqlite3 shell sees
  * the engine's table: service, key, name, value.)
+ * A scoped object's rows show as `scope` and `service_key`.
  */
 export const STATE_TEMP_VIEW_SQL = `
 CREATE TEMP VIEW state AS
 SELECT
+  ${SCOPE_OF("s.key")} AS scope,
   s.service AS service_name,
-  s.key AS service_key,
+  ${KEY_OF("s.key")} AS service_key,
   s.name AS key,
   length(CAST(s.name AS BLOB)) AS key_length,
   CAST(s.value AS TEXT) AS value_utf8,

@@ -46,6 +46,9 @@ export interface CallTarget {
   headers?: Array<[string, string]>;
   /** Absolute time (ms since epoch) a delayed send is due. */
   invokeAt?: number;
+  /** Flow control: the callee's scope (`ctx.scope(s)`; not inherited) and limit key. */
+  scope?: string;
+  limitKey?: string;
 }
 
 export interface JournalEntry {
@@ -85,6 +88,9 @@ export interface StartAttempt {
   input: Uint8Array;
   headers: Array<[string, string]>;
   idempotencyKey?: string;
+  /** Flow control: what `ctx.request().scope` and `.limitKey` return. */
+  scope?: string;
+  limitKey?: string;
   journal: JournalEntry[];
   /** Eager state of the object key (null for services). */
   state: Array<[string, Uint8Array]> | null;

@@ -1,13 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { adminApi, type AdminApi } from "../../runtime/admin/routes.js";
 import { ingressRoutes } from "../../runtime/ingress/routes.js";
+import { Deployments } from "../../runtime/deployments.js";
 import { engineFixture, request, text, type EngineFixture } from "./helpers/engine.js";
 
 let f: EngineFixture;
 let admin: AdminApi;
 beforeEach(() => {
   f = engineFixture();
-  admin = adminApi(f.engine, { dbFile: f.dbFile });
+  admin = adminApi(f.engine, { dbFile: f.dbFile, deployments: new Deployments(f.db, { enqueue: (w) => f.engine.write(w) }, () => f.engine.now()), rules: f.engine.rules, ingressUrl: "http://127.0.0.1:1/" });
 });
 afterEach(() => {
   admin.close();

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../../../runtime/engine/engine.js";
-import { openDatabase } from "../../../runtime/storage/db.js";
+import { openDatabase, type Db } from "../../../runtime/storage/db.js";
 import type { HttpRequest } from "../../../runtime/ingress/http.js";
 import type { WorkerLink } from "../../../runtime/workers/link.js";
 import { WorkerSeam } from "../../../runtime/workers/seam.js";
@@ -34,6 +34,7 @@ export interface EngineFixture {
   engine: Engine;
   worker: RecordingLink;
   seam: WorkerSeam;
+  db: Db;
   dbFile: string;
   close(): void;
 }
@@ -51,6 +52,7 @@ export function engineFixture(): EngineFixture {
     engine,
     worker,
     seam,
+    db,
     dbFile,
     close: () => {
       engine.stop();

@@ -89,6 +89,7 @@ function TitleLine(props: { inv: InvocationDetail; now: number; error: string | 
   return (
     <Text wrap="truncate">
       <Text bold>{inv.target}</Text> <Text dimColor>{inv.id}</Text>{" "}
+      {inv.scope ? <T color="cyan">scope {inv.scope}{inv.limit_key ? ` (limit key ${inv.limit_key})` : ""} </T> : null}
       <T color={statusColour(label)} bold>
         {statusMark(label)} {label}
       </T>

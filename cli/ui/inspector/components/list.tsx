@@ -97,7 +97,7 @@ function Row(props: { inv: InvocationSummary; selected: boolean; marked: boolean
       {props.selected ? "›" : props.marked ? "*" : " "}{" "}
       <T color={statusColour(label)}>{fit(`${statusMark(label)} ${label}`, c.status, true)}</T>{" "}
       {c.showId ? <Text dimColor>{fit(shortId(inv.id, c.id), c.id, true)} </Text> : null}
-      {fit(`${inv.service}/${inv.handler}`, c.target, true)} {fit(inv.key ?? "", c.key, true)} {age(inv.created_at, props.now).padStart(c.age)}{" "}
+      {fit(`${inv.scope ? `[${inv.scope}] ` : ""}${inv.service}/${inv.handler}`, c.target, true)} {fit(inv.key ?? "", c.key, true)} {age(inv.created_at, props.now).padStart(c.age)}{" "}
       <T color={inv.retry_count > 0 ? "yellow" : undefined}>{attempts.padStart(c.att)}</T> <T color="red">{fit(err, c.error)}</T>
     </Text>
   );

@@ -1,0 +1,48 @@
+/**
+ * `GET /deployments` and `GET /deployments/{id}`, shaped like Restate's: one
+ * deployment per build of the project (runtime/deployments.ts). A build has no
+ * URL of its own (its worker talks to the runtime over IPC), so `uri` names the
+ * build: `restate-dev://build/3`.
+ */
+import { json, type HttpResponse } from "../ingress/http.js";
+import type { Deployment, Deployments } from "../deployments.js";
+import { shapeService } from "./services.js";
+import { adminError } from "./shape.js";
+
+export const SDK_VERSION = "restate-dev";
+
+/** `2026-01-02T03:04:05.678000000Z`: Restate prints deployment times with nanosecond digits. */
+function nanoIso(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, "000000Z");
+}
+
+function head(d: Deployment): Record<string, unknown> {
+  return {
+    id: d.id,
+    uri: `restate-dev://build/${d.seq}`,
+    protocol_type: "BidiStream",
+    http_version: "HTTP/2.0",
+    created_at: nanoIso(d.createdAt),
+    min_protocol_version: 5,
+    max_protocol_version: 7,
+    sdk_version: SDK_VERSION,
+  };
+}
+
+export function deploymentsRoute(deployments: Deployments, segments: string[]): HttpResponse | undefined {
+  if (segments.length === 1) {
+    return json(200, {
+      deployments: deployments
+        .all()
+        .reverse()
+        .map((d) => ({ ...head(d), services: d.services.map((s) => ({ name: s.name, revision: d.revisions[s.name] ?? 1 })) })),
+    });
+  }
+  if (segments.length !== 2) return undefined;
+  const d = deployments.get(segments[1]!);
+  if (!d) {
+    const latest = deployments.latest();
+    return adminError(404, `The requested deployment '${segments[1]}' does not exist (each build of the project is one; ${latest ? `the latest is ${latest.id}` : "none was loaded yet"}; GET /deployments lists them)`);
+  }
+  return json(200, { ...head(d), services: d.services.map((s) => shapeService(s, { deploymentId: d.id, revision: d.revisions[s.name] ?? 1 })) });
+}
