@@ -6,8 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
+import { migrations } from "../runtime/storage/migrations.js";
 import { cleanupProjects, makeProject } from "./helpers/project.js";
 import { CLI, call, describeInvocation, eventually, startUp, type UpProcess } from "./helpers/runtime.js";
 
@@ -409,5 +411,22 @@ describe("offline, after up has stopped", () => {
     const set = await cli(["state", "set", "counter", "c1", "count", "1"]);
     expect(set.code).toBe(2);
     expect(set.stderr).toMatch(/hint: start it with 'restate-dev up'/);
+  });
+
+  it("a database from an older restate-dev is not misread offline: it says to run up once", async () => {
+    const old = makeProject({ "package.json": "{}" });
+    mkdirSync(join(old, ".restate-dev"));
+    const db = new Database(join(old, ".restate-dev", "runtime.db"));
+    db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    for (const m of migrations.filter((m) => m.version <= 4)) {
+      db.exec(m.sql);
+      db.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(m.version, m.name);
+    }
+    db.close();
+    const list = await cli(["invocations", "list", "--dir", old]);
+    expect(list.code, list.stderr).toBe(2);
+    expect(list.stderr).toMatch(/written by an older restate-dev \(schema version 4; this one reads \d+\)/);
+    expect(list.stderr).toMatch(/hint: run 'restate-dev up' in the project once/);
+    expect(list.stderr).not.toMatch(/internal error|\n\s+at /);
   });
 });

@@ -18,6 +18,7 @@ import { readState, type ServiceDirectory } from "./state.js";
 import { QueryRunner, serviceRow } from "./query.js";
 import { AdminReads } from "./reads.js";
 import { adminError, segmentHandler } from "./shape.js";
+import { checkReadableSchema } from "../storage/db.js";
 
 export interface OfflineAdmin {
   handler: Handler;
@@ -29,6 +30,7 @@ const SERVICE_TY: Record<string, ServiceManifest["ty"]> = { service: "SERVICE", 
 const HANDLER_TY: Record<string, NonNullable<HandlerManifest["ty"]>> = { exclusive: "EXCLUSIVE", shared: "SHARED", workflow: "WORKFLOW" };
 
 export function offlineAdminApi(dbFile: string, opts: { queryTimeoutMs?: number } = {}): OfflineAdmin {
+  checkReadableSchema(dbFile);
   const reads = new AdminReads(dbFile);
   const directory = new RecordedServices(dbFile);
   const query = new QueryRunner({ dbFile, services: () => directory.listServices().map(serviceRow), ...(opts.queryTimeoutMs ? { timeoutMs: opts.queryTimeoutMs } : {}) });

@@ -26,6 +26,34 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   return db;
 }
 
+/**
+ * Before reading a database file offline (no runtime, no migration): its schema
+ * must be the one this restate-dev reads. An older file is migrated by the next
+ * `restate-dev up`; a newer one needs a newer restate-dev.
+ */
+export function checkReadableSchema(file: string): void {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  let version = 0;
+  try {
+    version = (db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get() as { v: number | null }).v ?? 0;
+  } catch {
+    // no schema_migrations table: not migrated at all
+  } finally {
+    db.close();
+  }
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  if (version < known) {
+    throw new UserError(
+      "SCHEMA_OLD",
+      `${file} was written by an older restate-dev (schema version ${version}; this one reads ${known}), so it cannot be read offline as it is`,
+      "run 'restate-dev up' in the project once (it migrates the database, nothing is lost), then run this command again",
+    );
+  }
+  if (version > known) {
+    throw new UserError("SCHEMA_TOO_NEW", `${file} has schema version ${version}, newer than this restate-dev knows (${known})`, "upgrade restate-dev to read it");
+  }
+}
+
 export function migrate(db: Db): void {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
   const applied = new Set((db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map((r) => r.version));
