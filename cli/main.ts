@@ -13,7 +13,6 @@ import { services } from "./commands/services.js";
 import { sql } from "./commands/sql.js";
 import { inspect } from "./commands/inspect.js";
 import { rulesDelete, rulesEnable, rulesList, rulesSet } from "./commands/rules.js";
-import { mcp } from "./commands/mcp.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const DIR_HELP = "the project whose runtime (or database) to use (default: the nearest folder up from here with .restate-dev/ or package.json)";
@@ -547,6 +546,8 @@ Without a running runtime the read tools answer from the project's
 .restate-dev/runtime.db (read-only); the others say to start 'restate-dev up'.`,
   )
   .action(async (opts) => {
+    // The MCP SDK and its schemas load only for this command (~40 MiB every other command does not need).
+    const { mcp } = await import("./commands/mcp.js");
     await mcp(opts);
   });
 

@@ -5,7 +5,13 @@
  * SQLite returned: integers Int64, other numbers Float64, text Utf8, blobs
  * Binary, 0/1 in a boolean column Bool; a column with no value is Utf8 (all null).
  */
-import { Binary, Bool, Field, Float64, Int64, RecordBatch, Schema, Struct, Table, Utf8, makeData, tableToIPC, vectorFromArray, type DataType } from "apache-arrow";
+import { createRequire } from "node:module";
+import type * as ArrowModule from "apache-arrow";
+import type { DataType } from "apache-arrow";
+
+// Loaded on the first Arrow answer (its CommonJS build, synchronously): ~20 MiB a runtime that is never asked for Arrow does not carry.
+let loaded: typeof ArrowModule | undefined;
+const arrow = (): typeof ArrowModule => (loaded ??= createRequire(import.meta.url)("apache-arrow") as typeof ArrowModule);
 
 type Kind = "int" | "float" | "text" | "blob" | "bool";
 
@@ -28,12 +34,12 @@ function kindOf(values: unknown[], boolean: boolean): Kind {
   return kind ?? "text";
 }
 
-const TYPES: Record<Kind, () => DataType> = {
-  int: () => new Int64(),
-  float: () => new Float64(),
-  text: () => new Utf8(),
-  blob: () => new Binary(),
-  bool: () => new Bool(),
+const TYPES: Record<Kind, (a: typeof ArrowModule) => DataType> = {
+  int: (a) => new a.Int64(),
+  float: (a) => new a.Float64(),
+  text: (a) => new a.Utf8(),
+  blob: (a) => new a.Binary(),
+  bool: (a) => new a.Bool(),
 };
 
 function convert(kind: Kind, v: unknown): unknown {
@@ -53,11 +59,13 @@ function convert(kind: Kind, v: unknown): unknown {
 }
 
 export function arrowStream(columns: string[], rows: unknown[][], booleanColumns: ReadonlySet<string>): Uint8Array {
-  const fields: Field[] = [];
+  const a = arrow();
+  const { Field, RecordBatch, Schema, Struct, Table, makeData, tableToIPC, vectorFromArray } = a;
+  const fields: ArrowModule.Field[] = [];
   const children = columns.map((name, i) => {
     const values = rows.map((r) => r[i]);
     const kind = kindOf(values, booleanColumns.has(name));
-    const type = TYPES[kind]();
+    const type = TYPES[kind](a);
     fields.push(new Field(name, type, true));
     return vectorFromArray(values.map((v) => convert(kind, v)), type).data[0] ?? makeData({ type, length: 0, nullCount: 0 });
   });
