@@ -120,10 +120,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     releasers.add(() => engine.stop());
     const deployments = new Deployments(db, { enqueue: (w) => engine.write(w) }, () => engine.now());
 
+    // User code runs in worker threads of this process, and reads files relative to the
+    // project as it would when started there: every path the runtime keeps is absolute.
+    process.chdir(projectDir);
     let pool!: WorkerPool;
     const services = await new Promise<ServiceManifest[]>((resolveReady, rejectReady) => {
       let first = true;
-      pool = new WorkerPool(built.outfile, projectDir, seam, {
+      pool = new WorkerPool(built.outfile, seam, {
         ready: (w, services) => {
           engine.workerReady(w, services);
           if (first) {

@@ -8,7 +8,7 @@ const PROJECT = {
 import * as restate from "@restatedev/restate-sdk";
 import { existsSync, writeFileSync } from "node:fs";
 
-// Marker files outlive the worker process, so "first attempt" survives its crash.
+// Marker files outlive the worker thread, so "first attempt" survives its crash.
 function firstTime(name: string): boolean {
   const f = process.env.MARKERS + "/" + name;
   if (existsSync(f)) return false;
@@ -31,6 +31,11 @@ const flaky = restate.service({
     async ping() {
       return "pong";
     },
+    loopOnce: restate.handlers.handler({ inactivityTimeout: 300, abortTimeout: 300 }, async (ctx: restate.Context, name: string) => {
+      const before = await ctx.run("before", () => "step-1 done");
+      if (firstTime(name)) for (;;) {} // never yields: the worker thread is stuck
+      return before + ", then succeeded after the stuck worker was stopped";
+    }),
   },
 });
 
@@ -60,7 +65,20 @@ describe("worker crashes", () => {
     expect(up.proc.exitCode).toBeNull();
     expect(up.proc.pid).toBe(pid);
     expect((await call(up.ingressUrl, "/flaky/ping")).json).toBe("pong");
-    expect(up.output()).toMatch(/worker process ended \(exit code 1\)/);
+    expect(up.output()).toMatch(/worker thread ended \(exit code 1\)/);
+  });
+
+  it("stops a worker stuck in an endless loop and retries on a new one; the runtime stays up", async () => {
+    const pid = up.proc.pid;
+    const r = await call(up.ingressUrl, "/flaky/loopOnce", JSON.stringify("l1"));
+    expect(r.status).toBe(200);
+    expect(r.json).toBe("step-1 done, then succeeded after the stuck worker was stopped");
+    const inv = await describeInvocation(up.adminUrl, r.headers.get("x-restate-id")!);
+    expect(inv.retry_count).toBeGreaterThanOrEqual(1);
+    expect(inv.journal.map((e: any) => e.name)).toEqual(["before"]);
+    expect(up.proc.pid).toBe(pid);
+    expect(up.output()).toMatch(/event loop has not turned for 1000 ms/);
+    expect((await call(up.ingressUrl, "/flaky/ping")).json).toBe("pong");
   });
 
   it("retries a handler that throws a plain Error", async () => {

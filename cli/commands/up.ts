@@ -60,6 +60,8 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
   // `/mcp` on the admin port: the MCP tools over the runtime's own URLs, known once it listens.
   let mcpBackend: McpBackend | undefined;
   let runtime;
+  // The runtime moves into the project (its workers' user code reads files from there).
+  const launchedFrom = process.cwd();
   try {
     runtime = await startRuntime({
     projectDir,
@@ -91,7 +93,7 @@ export async function up(dirArg: string | undefined, opts: UpOptions): Promise<v
   log(`ingress: ${runtime.ingressUrl}`);
   log(`admin:   ${runtime.adminUrl}`);
   log(`mcp:     ${runtime.adminUrl}/mcp`);
-  for (const line of readyHint(runtime.services, runtime.ingressUrl, relative(process.cwd(), runtime.identity.projectDir))) log(line);
+  for (const line of readyHint(runtime.services, runtime.ingressUrl, relative(launchedFrom, runtime.identity.projectDir))) log(line);
 
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -60,9 +60,18 @@ export function errorsOf(e: unknown): UserError | undefined {
  * Builds numbered bundles (bundle-1.mjs, bundle-2.mjs …) so that a worker
  * still running an older build keeps its file while a new worker loads the new one.
  */
+/**
+ * esbuild's service process (~13 MiB) is stopped once no build came for this
+ * long: most of a session is spent running code, not saving it, and a cold
+ * build of a project is tens of milliseconds.
+ */
+const SERVICE_IDLE_MS = 1000;
+
 export class Builder {
   private ctx: Awaited<ReturnType<typeof context>> | undefined;
   private n = 0;
+  private idle: NodeJS.Timeout | undefined;
+  private building: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly entry: string,
@@ -74,6 +83,8 @@ export class Builder {
   }
 
   async build(): Promise<BuildResult> {
+    clearTimeout(this.idle);
+    await this.building;
     const started = performance.now();
     let result;
     try {
@@ -81,6 +92,8 @@ export class Builder {
       result = await this.ctx.rebuild();
     } catch (e) {
       throw errorsOf(e) ?? e;
+    } finally {
+      this.idle = setTimeout(() => (this.building = this.stopService()), SERVICE_IDLE_MS).unref();
     }
     const out = result.outputFiles?.[0];
     if (!out) throw new UserError("BUILD_FAILED", "esbuild produced no output");
@@ -96,8 +109,15 @@ export class Builder {
   }
 
   async dispose(): Promise<void> {
-    await this.ctx?.dispose();
+    clearTimeout(this.idle);
+    await this.building;
+    await this.stopService();
+  }
+
+  private async stopService(): Promise<void> {
+    const ctx = this.ctx;
     this.ctx = undefined;
+    await ctx?.dispose();
     await stop();
   }
 }

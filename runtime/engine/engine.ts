@@ -276,7 +276,7 @@ export class Engine {
       return;
     }
     for (const inv of this.store.onWorker(worker.id)) {
-      this.attemptFailed(inv, { t: "error", attemptId: inv.attempt!.attemptId, code: 500, message: `the worker process ended (${description}) while this attempt was running` });
+      this.attemptFailed(inv, { t: "error", attemptId: inv.attempt!.attemptId, code: 500, message: `the worker thread ended (${description}) while this attempt was running` });
     }
   }
 
@@ -712,6 +712,8 @@ export class Engine {
       this.seam.send(attempt.workerId, { t: "suspend", attemptId: attempt.attemptId });
       this.timers.watch(inv.id, abort, () => {
         if (inv.attempt?.attemptId !== attempt.attemptId) return;
+        // If its worker is stuck in a loop, the retry must not queue up behind it.
+        this.seam.stopIfStuck(attempt.workerId);
         this.attemptFailed(inv, {
           t: "error",
           attemptId: attempt.attemptId,

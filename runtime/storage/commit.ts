@@ -5,6 +5,10 @@
  * order they were enqueued, so a callback (or a `durable()` barrier) also
  * covers every write queued before it.
  *
+ * A batch is durable once an fdatasync of the WAL that started after its
+ * transaction has finished (wal_sync.ts): one sync is in flight at a time, and
+ * the batches written while it runs share the next one.
+ *
  * This is the one place the runtime learns that something is durable. Anything
  * that leaves the runtime because of a write — an HTTP answer, a notification
  * that lets user code continue, a worker told it may run side effects — is sent
@@ -12,6 +16,7 @@
  */
 import type { Db } from "./db.js";
 import { commitDelayMs, faultPoint } from "../faults.js";
+import { WalSync } from "./wal_sync.js";
 
 type Write = () => void;
 type Durable = () => void;
@@ -21,19 +26,38 @@ interface Barrier {
   reject: (e: Error) => void;
 }
 
+/** How long without a flush makes the commit quiet (see schedule). */
+const QUIET_MS = process.env.RDQ ? Number(process.env.RDQ) : 1;
+
+/** Callbacks waiting for the transaction numbered `seq` (and every one before it) to be durable. */
+interface Batch {
+  seq: number;
+  wrote: boolean;
+  callbacks: Array<Durable | Barrier>;
+}
+
 export class GroupCommit {
   private writes: Write[] = [];
   private callbacks: Array<Durable | Barrier> = [];
   private scheduled = false;
   private failed: Error | undefined;
   private closed = false;
+  private readonly log: WalSync;
+  /** Transactions committed to the WAL so far, and how many of them are known durable. */
+  private written = 0;
+  private durableSeq = 0;
+  private syncing = false;
+  private readonly waiting: Batch[] = [];
+  private lastFlush = 0;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly onFatal: (e: Error) => void,
     /** What a barrier rejects with once writes can no longer be made durable. */
     private readonly unavailable: (why: string) => Error,
-  ) {}
+  ) {
+    this.log = new WalSync(db);
+  }
 
   /** Queues a write; `onDurable` runs once it is committed (never, if the commit fails). */
   enqueue(write: Write, onDurable?: Durable): void {
@@ -48,7 +72,7 @@ export class GroupCommit {
   /** Runs `cb` after everything queued so far is durable. */
   afterDurable(cb: Durable): void {
     if (this.closed || this.failed) return;
-    if (this.writes.length === 0 && !this.scheduled) {
+    if (this.idle) {
       queueMicrotask(cb);
       return;
     }
@@ -63,7 +87,7 @@ export class GroupCommit {
   durable(): Promise<void> {
     if (this.failed) return Promise.reject(this.unavailable(this.failed.message));
     if (this.closed) return Promise.reject(this.unavailable("the runtime is stopping"));
-    if (this.writes.length === 0 && !this.scheduled) return Promise.resolve();
+    if (this.idle) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.callbacks.push({ resolve, reject });
       this.schedule();
@@ -74,6 +98,9 @@ export class GroupCommit {
     if (this.scheduled) return;
     this.scheduled = true;
     if (commitDelayMs > 0) setTimeout(this.flush, commitDelayMs);
+    // Quiet (one request at a time): commit as soon as the current task is done, which
+    // still gathers all it wrote; busy: at the end of the turn, with everyone else's writes.
+    else if (performance.now() - this.lastFlush > QUIET_MS) queueMicrotask(this.flush);
     else setImmediate(this.flush);
   }
 
@@ -84,37 +111,88 @@ export class GroupCommit {
     const callbacks = this.callbacks;
     this.writes = [];
     this.callbacks = [];
+    let synced = false;
+    this.lastFlush = performance.now();
     if (writes.length > 0) {
       faultPoint("commit-before");
       try {
-        this.db.transaction(() => {
+        synced = this.log.commit(() => {
           for (const w of writes) w();
-        })();
+        });
       } catch (e) {
-        // The in-memory engine state no longer matches the disk: stop rather than
-        // acknowledge anything else. A restart recovers from what was committed.
-        this.failed = e instanceof Error ? e : new Error(String(e));
-        const refused = this.unavailable(this.failed.message);
-        for (const cb of callbacks) if (typeof cb !== "function") cb.reject(refused);
-        this.onFatal(this.failed);
+        this.fail(e, callbacks);
         return;
       }
-      faultPoint("commit-after");
+      this.written++;
     }
-    for (const cb of callbacks) {
-      if (typeof cb === "function") cb();
-      else cb.resolve();
-    }
+    this.waiting.push({ seq: this.written, wrote: writes.length > 0, callbacks });
+    if (synced) this.reached(this.written);
+    else if (this.written > this.durableSeq) this.startSync();
+    else this.reached(this.durableSeq);
   };
 
-  /** Nothing queued, nothing waiting to be flushed. */
-  get idle(): boolean {
-    return !this.scheduled && this.writes.length === 0 && this.callbacks.length === 0;
+  private startSync(): void {
+    if (this.syncing) return;
+    this.syncing = true;
+    const upTo = this.written;
+    this.log.sync((err) => {
+      this.syncing = false;
+      if (this.failed) return;
+      if (err) return this.fail(err, []);
+      this.reached(upTo);
+      if (this.closed) return;
+      try {
+        this.log.maybeCheckpoint();
+      } catch (e) {
+        return this.fail(e, []);
+      }
+      if (this.written > this.durableSeq) this.startSync();
+    });
   }
 
-  /** Commits what is queued now, synchronously, and accepts nothing more (shutdown). */
+  /** Transactions up to `seq` are durable: their callbacks run, in commit order. */
+  private reached(seq: number): void {
+    if (seq > this.durableSeq) this.durableSeq = seq;
+    while (this.waiting.length > 0 && this.waiting[0]!.seq <= this.durableSeq) {
+      const batch = this.waiting.shift()!;
+      if (batch.wrote) faultPoint("commit-after");
+      for (const cb of batch.callbacks) {
+        if (typeof cb === "function") cb();
+        else cb.resolve();
+      }
+    }
+  }
+
+  /**
+   * The in-memory engine state no longer matches the disk: stop rather than
+   * acknowledge anything else. A restart recovers from what was committed.
+   */
+  private fail(e: unknown, current: Array<Durable | Barrier>): void {
+    this.failed = e instanceof Error ? e : new Error(String(e));
+    const refused = this.unavailable(this.failed.message);
+    const all = [...this.waiting.splice(0).flatMap((b) => b.callbacks), ...current, ...this.callbacks.splice(0)];
+    for (const cb of all) if (typeof cb !== "function") cb.reject(refused);
+    this.onFatal(this.failed);
+  }
+
+  /** Nothing queued, nothing waiting to be flushed or synced. */
+  get idle(): boolean {
+    return !this.scheduled && this.writes.length === 0 && this.callbacks.length === 0 && this.waiting.length === 0;
+  }
+
+  /** Commits what is queued now, synchronously and durably, and accepts nothing more (shutdown). */
   close(): void {
+    if (this.closed) return;
     this.flush();
+    if (!this.failed && this.written > this.durableSeq) {
+      try {
+        this.log.syncNow();
+        this.reached(this.written);
+      } catch (e) {
+        this.fail(e, []);
+      }
+    }
     this.closed = true;
+    this.log.close(this.syncing);
   }
 }

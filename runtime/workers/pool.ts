@@ -1,32 +1,31 @@
 /**
- * Worker processes of a runtime: the current one takes new attempts and is
+ * Worker threads of a runtime: the current one takes new attempts and is
  * respawned when it dies (with a growing pause if it keeps dying at load);
  * on a reload a candidate worker loads the new build first, and the old one
  * is retired once its attempts have moved.
  */
-import { WorkerProcess, type WorkerEvents } from "./worker_process.js";
+import { WorkerThread, type WorkerEvents } from "./worker_thread.js";
 import type { ServiceManifest } from "../../sdk/worker/protocol.js";
 import type { WorkerSeam } from "./seam.js";
 
 export interface PoolEvents {
   /** The current worker (first start or respawn) is ready. */
-  ready(worker: WorkerProcess, services: ServiceManifest[]): void;
+  ready(worker: WorkerThread, services: ServiceManifest[]): void;
   loadError(message: string, stack?: string): void;
   output(line: string, stream: "stdout" | "stderr"): void;
 }
 
-export type LoadResult = { ok: true; worker: WorkerProcess; services: ServiceManifest[] } | { ok: false; message: string; stack?: string };
+export type LoadResult = { ok: true; worker: WorkerThread; services: ServiceManifest[] } | { ok: false; message: string; stack?: string };
 
 export class WorkerPool {
-  private current: WorkerProcess | undefined;
+  private current: WorkerThread | undefined;
   private stopped = false;
   private loadFailures = 0;
   private respawnTimer: NodeJS.Timeout | undefined;
-  private readonly all = new Set<WorkerProcess>();
+  private readonly all = new Set<WorkerThread>();
 
   constructor(
     private bundle: string,
-    private readonly cwd: string,
     /** Every worker's messages go through it to the engine (and its exit too); the pool only spawns and respawns. */
     private readonly seam: WorkerSeam,
     private readonly events: PoolEvents,
@@ -46,8 +45,8 @@ export class WorkerPool {
     });
   }
 
-  private spawn(bundle: string, on: Pick<WorkerEvents, "ready" | "loadError"> & { exited?: () => void }): WorkerProcess {
-    const worker = new WorkerProcess(bundle, this.cwd, {
+  private spawn(bundle: string, on: Pick<WorkerEvents, "ready" | "loadError"> & { exited?: () => void }): WorkerThread {
+    const worker = new WorkerThread(bundle, {
       ready: on.ready,
       loadError: on.loadError,
       exit: (w) => {
@@ -78,22 +77,18 @@ export class WorkerPool {
           w.stop();
           settle({ ok: false, message, ...(stack ? { stack } : {}) });
         },
-        exited: () => settle({ ok: false, message: "the worker process ended while loading the new build" }),
+        exited: () => settle({ ok: false, message: "the worker ended while loading the new build" }),
       });
     });
   }
 
   /** The new build's worker becomes current (and is respawned with its bundle if it dies). */
-  promote(worker: WorkerProcess, bundle: string): WorkerProcess | undefined {
+  promote(worker: WorkerThread, bundle: string): WorkerThread | undefined {
     const previous = this.current;
     this.current = worker;
     this.bundle = bundle;
     this.loadFailures = 0;
     return previous;
-  }
-
-  get pid(): number | undefined {
-    return this.current?.pid;
   }
 
   stop(): void {

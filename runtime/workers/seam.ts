@@ -1,9 +1,9 @@
 /**
  * The one path between the engine and its workers, in both directions.
- * A transport (a worker process, the testing kit's in-process worker)
+ * A transport (a worker thread, the testing kit's in-process worker)
  * connects its link here and hands every message it receives to `deliver`;
  * the engine subscribes once and sends through `send`. Nothing in between
- * relays: the pool manages processes, not messages.
+ * relays: the pool manages threads, not messages.
  */
 import type { FromWorker, ToWorker } from "../../sdk/worker/protocol.js";
 import type { WorkerLink } from "./link.js";
@@ -35,6 +35,11 @@ export class WorkerSeam {
   /** Engine to worker; dropped when the worker has ended. */
   send(workerId: number, msg: ToWorker): void {
     this.links.get(workerId)?.send(msg);
+  }
+
+  /** An attempt on this worker was aborted for making no progress: a worker stuck in a loop is stopped. */
+  stopIfStuck(workerId: number): void {
+    this.links.get(workerId)?.stopIfStuck?.();
   }
 
   /** Worker to engine: a transport calls this for every message it receives. */

@@ -1,9 +1,10 @@
 /**
- * Entry point of a worker process: loads the user's bundle, reports its
+ * Entry point of a worker thread: loads the user's bundle, reports its
  * services, and runs the attempts the runtime sends (attempt_host.ts) over
- * Node IPC. A crash here costs the runtime only retries.
+ * the thread's message port. A crash here costs the runtime only retries.
  */
 import { pathToFileURL } from "node:url";
+import { parentPort } from "node:worker_threads";
 import { setServeHook } from "../endpoint.js";
 import { AttemptHost } from "./attempt_host.js";
 import { BatchingSender } from "./channel.js";
@@ -11,18 +12,18 @@ import { HandlerRegistry } from "./registry.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 const bundle = process.argv[2];
-if (!bundle || !process.send) {
-  console.error("restate-dev worker: started without a bundle or an IPC channel; the runtime starts workers itself.");
+const port = parentPort;
+if (!bundle || !port) {
+  console.error("restate-dev worker: started without a bundle or outside a worker thread; the runtime starts workers itself.");
   process.exit(2);
 }
+// Stack traces of user code point into its sources (the bundle has inline source maps).
+process.setSourceMapsEnabled(true);
 
-const out = new BatchingSender<FromWorker>((batch) => process.send!(batch));
+const out = new BatchingSender<FromWorker>((batch) => port.postMessage(batch));
 let registry: HandlerRegistry | undefined;
 const host = new AttemptHost(() => registry, (msg) => out.send(msg));
 
-// The runtime is gone (it exited or was killed): stop at once, so no side effect
-// of this process can race with a new runtime's worker.
-process.on("disconnect", () => process.exit(0));
 process.on("unhandledRejection", (reason) => {
   console.error("restate-dev worker: unhandled promise rejection in user code:", reason);
 });
@@ -32,7 +33,7 @@ setServeHook((definitions, defaults) => {
   registry = new HandlerRegistry(definitions, defaults);
 });
 
-process.on("message", (batch: ToWorker[]) => {
+port.on("message", (batch: ToWorker[]) => {
   for (const msg of batch) host.handle(msg);
 });
 

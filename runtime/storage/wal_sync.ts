@@ -1,0 +1,122 @@
+/**
+ * The runtime's write connection commits with `synchronous = OFF` and this
+ * module makes each commit durable itself, with an fdatasync of the WAL file on
+ * libuv's thread pool: the runtime's event loop keeps parsing requests and
+ * talking to workers while the disk syncs, and the next batch forms meanwhile.
+ * Nothing is acknowledged earlier than before: group commit (commit.ts) runs a
+ * batch's callbacks only once a sync that started after the batch was written
+ * has finished.
+ *
+ * SQLite's own protocol is kept where OFF would drop a sync, so a power cut
+ * cannot corrupt the file either:
+ * - no automatic checkpoint runs (`wal_autocheckpoint = 0`); `checkpoint()` runs
+ *   one with `synchronous = FULL`, which syncs the WAL before copying it into
+ *   the database and the database after;
+ * - the first commit after a checkpoint may restart the WAL from its start
+ *   (a new header over old frames): it runs with `synchronous = FULL`, so that
+ *   header is synced in SQLite's order.
+ */
+import { fdatasync, fdatasyncSync, fstatSync, openSync, closeSync } from "node:fs";
+import type { Db } from "./db.js";
+
+/** Checkpoint once the WAL holds this much (SQLite's default is about 4 MB)... */
+const CHECKPOINT_BYTES = 8 * 1024 * 1024;
+/** ...and cut it back to this when it restarts, so that its size says how much it holds. */
+const WAL_KEEP_BYTES = 1024 * 1024;
+/** A checkpoint that readers kept from completing leaves the WAL long: try again only after a pause. */
+const CHECKPOINT_PAUSE_MS = 200;
+
+export class WalSync {
+  private fd: number | undefined;
+  /** The next commit may (re)start the WAL: let SQLite sync it (see the module comment). The first one after open too. */
+  private fullNext = true;
+  private lastCheckpoint = 0;
+
+  /** Not in WAL mode (an in-memory database): SQLite syncs every commit itself, as FULL does. */
+  private readonly selfSyncing: boolean;
+
+  constructor(private readonly db: Db) {
+    this.selfSyncing = db.pragma("journal_mode", { simple: true }) !== "wal";
+    if (this.selfSyncing) {
+      db.pragma("synchronous = FULL");
+      return;
+    }
+    db.pragma("wal_autocheckpoint = 0");
+    db.pragma(`journal_size_limit = ${WAL_KEEP_BYTES}`);
+    db.pragma("synchronous = OFF");
+  }
+
+  /** Runs `tx` as one transaction. True if it is durable already; otherwise call `sync`. */
+  commit(tx: () => void): boolean {
+    if (this.selfSyncing) {
+      this.db.transaction(tx)();
+      return true;
+    }
+    if (!this.fullNext) {
+      this.db.transaction(tx)();
+      return false;
+    }
+    this.db.pragma("synchronous = FULL");
+    try {
+      this.db.transaction(tx)();
+    } finally {
+      this.db.pragma("synchronous = OFF");
+    }
+    this.fullNext = false;
+    return true;
+  }
+
+  /** Makes everything committed so far durable, off the event loop. */
+  sync(done: (err: Error | null) => void): void {
+    let fd: number;
+    try {
+      fd = this.walFd();
+    } catch (e) {
+      queueMicrotask(() => done(e as Error));
+      return;
+    }
+    fdatasync(fd, (err) => done(err));
+  }
+
+  syncNow(): void {
+    fdatasyncSync(this.walFd());
+  }
+
+  /** Checkpoints if the WAL has grown large; call between syncs. */
+  maybeCheckpoint(): void {
+    if (this.selfSyncing || this.fd === undefined || fstatSync(this.fd).size < CHECKPOINT_BYTES) return;
+    const now = Date.now();
+    if (now - this.lastCheckpoint < CHECKPOINT_PAUSE_MS) return;
+    this.lastCheckpoint = now;
+    this.checkpoint();
+  }
+
+  checkpoint(): void {
+    this.db.pragma("synchronous = FULL");
+    try {
+      this.db.pragma("wal_checkpoint(PASSIVE)");
+    } finally {
+      this.db.pragma("synchronous = OFF");
+    }
+    this.fullNext = true;
+  }
+
+  /** Back to SQLite's own syncing (FULL), for the checkpoint and close at shutdown. */
+  close(syncInFlight: boolean): void {
+    try {
+      this.db.pragma("synchronous = FULL");
+    } catch {
+      // the connection is broken (a failed write): nothing more is written through it
+    }
+    // A sync still running on the thread pool keeps its descriptor; the process is stopping anyway.
+    if (this.fd !== undefined && !syncInFlight) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private walFd(): number {
+    // The WAL exists from the first write until the connection closes, and is
+    // reused in place (never replaced) while it is open.
+    this.fd ??= openSync(`${this.db.name}-wal`, "r");
+    return this.fd;
+  }
+}
