@@ -27,7 +27,7 @@ interface Barrier {
 }
 
 /** How long without a flush makes the commit quiet (see schedule). */
-const QUIET_MS = process.env.RDQ ? Number(process.env.RDQ) : 1;
+const QUIET_MS = 1;
 
 /** Callbacks waiting for the transaction numbered `seq` (and every one before it) to be durable. */
 interface Batch {

@@ -5,7 +5,7 @@
  * time), waiting for the turn to end only adds latency: a message then goes at
  * once, and what follows it in the same turn is batched again.
  */
-const QUIET_MS = process.env.RDQ ? Number(process.env.RDQ) : 1;
+const QUIET_MS = 1;
 
 export class BatchingSender<T> {
   private queue: T[] = [];
