@@ -49,7 +49,8 @@ export class Attempt implements PromiseHost {
   private readonly lastJournaled: number;
   private readonly waiters = new Map<number, Waiter>();
   private readonly state: Map<string, Uint8Array> | null;
-  private readonly abort = new AbortController();
+  /** Made when user code first asks for the signal: most attempts never do, and aborting one costs a DOMException. */
+  private abort: AbortController | undefined;
   private readonly startedAt = clockNow();
   private closed = false;
   private runsInFlight = 0;
@@ -100,6 +101,8 @@ export class Attempt implements PromiseHost {
   }
 
   get signal(): AbortSignal {
+    this.abort ??= new AbortController();
+    if (this.closed && !this.abort.signal.aborted) this.abort.abort();
     return this.abort.signal;
   }
 
@@ -186,7 +189,7 @@ export class Attempt implements PromiseHost {
     if (this.closed) return;
     this.closed = true;
     this.waiters.clear();
-    this.abort.abort();
+    this.abort?.abort();
   }
 
   // --- ending the attempt -------------------------------------------------------

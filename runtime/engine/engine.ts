@@ -1117,8 +1117,7 @@ export class Engine {
     const hadEarly = this.store.dropEarly(inv.id);
     this.commit.enqueue(
       () => {
-        this.q.complete(inv.id, result, now);
-        this.q.setExpiry(inv.id, expiresAt, journalExpiresAt);
+        this.q.complete(inv.id, result, now, expiresAt, journalExpiresAt);
         if (inv.idempotencyKey !== undefined) this.q.expireIdempotency(inv.id, expiresAt);
         if (hadEarly) this.q.deleteEarlyCompletions(inv.id);
       },

@@ -64,11 +64,25 @@ async function dispatch(handler: Handler, opts: ServeOptions, req: IncomingMessa
       res.setHeader("connection", "close");
     } else {
       const url = new URL(req.url ?? "/", "http://localhost");
-      const gone = new AbortController();
+      // The signal is made only for handlers that wait on it (most answer without).
+      let gone: AbortController | undefined;
+      let left = false;
       res.once("close", () => {
-        if (!res.writableFinished) gone.abort();
+        left = !res.writableFinished;
+        if (left) gone?.abort();
       });
-      response = await handler({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers: req.headers, body, signal: gone.signal });
+      response = await handler({
+        method: req.method ?? "GET",
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+        get signal() {
+          gone ??= new AbortController();
+          if (left) gone.abort();
+          return gone.signal;
+        },
+      });
     }
   } catch (e) {
     response = { status: 500, headers: { "content-type": "application/json" }, body: JSON.stringify({ code: 500, message: `internal error: ${(e as Error).message}` }) };

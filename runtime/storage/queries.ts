@@ -75,7 +75,7 @@ export class Queries {
       setRunning: p(`UPDATE invocations SET status = 'running', running_at = ?, modified_at = ? WHERE id = ?`),
       setBackingOff: p(`UPDATE invocations SET status = ?, retry_count = ?, next_retry_at = ?, last_failure = ?, modified_at = ? WHERE id = ?`),
       complete: p(`UPDATE invocations SET status = 'completed', result_kind = ?, result = ?, completed_at = ?, modified_at = ?,
-          next_retry_at = NULL WHERE id = ?`),
+          next_retry_at = NULL, completion_expires_at = ?, journal_expires_at = ? WHERE id = ?`),
       getInvocation: p(`SELECT * FROM invocations WHERE id = ?`),
       unfinished: p(`SELECT * FROM invocations WHERE status <> 'completed' ORDER BY created_at, inbox_seq`),
       maxInboxSeq: p(`SELECT COALESCE(MAX(inbox_seq), 0) AS seq FROM invocations`),
@@ -84,7 +84,6 @@ export class Queries {
       completeEntry: p(`UPDATE journal SET result_kind = ?, result = ?, completed_at = ?, completion_seq = ? WHERE invocation_id = ? AND idx = ?`),
       setSuspended: p(`UPDATE invocations SET status = 'suspended', suspended_waiting = ?, modified_at = ? WHERE id = ?`),
       setCancel: p(`UPDATE invocations SET cancel_seq = ?, cancel_observed_index = ?, modified_at = ? WHERE id = ?`),
-      setExpiry: p(`UPDATE invocations SET completion_expires_at = ?, journal_expires_at = ? WHERE id = ?`),
       expiredJournals: p(`SELECT id FROM invocations WHERE journal_expires_at IS NOT NULL AND journal_expires_at <= ? LIMIT 1000`),
       expiredInvocations: p(`SELECT id, service, key, handler, handler_type, idempotency_key FROM invocations WHERE completion_expires_at IS NOT NULL AND completion_expires_at <= ? LIMIT 1000`),
       nextExpiry: p(`SELECT MIN(t) AS t FROM (
@@ -135,9 +134,10 @@ export class Queries {
   setBackingOff(id: string, status: string, retryCount: number, nextRetryAt: number | null, lastFailure: string | null, now: number): void {
     this.st("setBackingOff").run(status, retryCount, nextRetryAt, lastFailure, now, id);
   }
-  complete(id: string, result: Result, now: number): void {
+  /** Completes an invocation, with the times its record and its journal expire. */
+  complete(id: string, result: Result, now: number, completionExpiresAt: number, journalExpiresAt: number): void {
     const c = resultToColumns(result);
-    this.st("complete").run(c.result_kind, c.result, now, now, id);
+    this.st("complete").run(c.result_kind, c.result, now, now, completionExpiresAt, journalExpiresAt, id);
   }
   getInvocation(id: string): InvocationRow | undefined {
     return this.st("getInvocation").get(id) as InvocationRow | undefined;
@@ -161,9 +161,6 @@ export class Queries {
   }
   setCancel(id: string, seq: number, observedIndex: number | null, now: number): void {
     this.st("setCancel").run(seq, observedIndex, now, id);
-  }
-  setExpiry(id: string, completionExpiresAt: number, journalExpiresAt: number): void {
-    this.st("setExpiry").run(completionExpiresAt, journalExpiresAt, id);
   }
   expiredJournals(now: number): string[] {
     return (this.st("expiredJournals").all(now) as Array<{ id: string }>).map((r) => r.id);

@@ -1,22 +1,19 @@
 /**
- * The runtime's write connection commits with `synchronous = OFF` and this
+ * The runtime's write connection commits with `synchronous = NORMAL` and this
  * module makes each commit durable itself, with an fdatasync of the WAL file on
  * libuv's thread pool: the runtime's event loop keeps parsing requests and
  * talking to workers while the disk syncs, and the next batch forms meanwhile.
- * Nothing is acknowledged earlier than before: group commit (commit.ts) runs a
- * batch's callbacks only once a sync that started after the batch was written
- * has finished.
+ * Nothing is acknowledged earlier than with `FULL`: group commit (commit.ts)
+ * runs a batch's callbacks only once a sync that started after the batch was
+ * written has finished.
  *
- * SQLite's own protocol is kept where OFF would drop a sync, so a power cut
- * cannot corrupt the file either:
- * - no automatic checkpoint runs (`wal_autocheckpoint = 0`); `checkpoint()` runs
- *   one with `synchronous = FULL`, which syncs the WAL before copying it into
- *   the database and the database after;
- * - the first commit after a checkpoint may restart the WAL from its start
- *   (a new header over old frames): it runs with `synchronous = FULL`, so that
- *   header is synced in SQLite's order.
+ * NORMAL keeps every sync SQLite needs for the file's integrity (the WAL
+ * before a checkpoint, the database after it, the WAL header when the WAL
+ * restarts); it only leaves out the per-commit sync, which this does instead.
+ * Checkpoints are not left to chance inside a commit (`wal_autocheckpoint = 0`):
+ * `maybeCheckpoint` runs one between syncs when the WAL has grown.
  */
-import { fdatasync, fdatasyncSync, fstatSync, openSync, closeSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync } from "node:fs";
 import type { Db } from "./db.js";
 
 /** Checkpoint once the WAL holds this much (SQLite's default is about 4 MB)... */
@@ -28,10 +25,7 @@ const CHECKPOINT_PAUSE_MS = 200;
 
 export class WalSync {
   private fd: number | undefined;
-  /** The next commit may (re)start the WAL: let SQLite sync it (see the module comment). The first one after open too. */
-  private fullNext = true;
   private lastCheckpoint = 0;
-
   /** Not in WAL mode (an in-memory database): SQLite syncs every commit itself, as FULL does. */
   private readonly selfSyncing: boolean;
 
@@ -43,27 +37,13 @@ export class WalSync {
     }
     db.pragma("wal_autocheckpoint = 0");
     db.pragma(`journal_size_limit = ${WAL_KEEP_BYTES}`);
-    db.pragma("synchronous = OFF");
+    db.pragma("synchronous = NORMAL");
   }
 
   /** Runs `tx` as one transaction. True if it is durable already; otherwise call `sync`. */
   commit(tx: () => void): boolean {
-    if (this.selfSyncing) {
-      this.db.transaction(tx)();
-      return true;
-    }
-    if (!this.fullNext) {
-      this.db.transaction(tx)();
-      return false;
-    }
-    this.db.pragma("synchronous = FULL");
-    try {
-      this.db.transaction(tx)();
-    } finally {
-      this.db.pragma("synchronous = OFF");
-    }
-    this.fullNext = false;
-    return true;
+    this.db.transaction(tx)();
+    return this.selfSyncing;
   }
 
   /** Makes everything committed so far durable, off the event loop. */
@@ -88,17 +68,7 @@ export class WalSync {
     const now = Date.now();
     if (now - this.lastCheckpoint < CHECKPOINT_PAUSE_MS) return;
     this.lastCheckpoint = now;
-    this.checkpoint();
-  }
-
-  checkpoint(): void {
-    this.db.pragma("synchronous = FULL");
-    try {
-      this.db.pragma("wal_checkpoint(PASSIVE)");
-    } finally {
-      this.db.pragma("synchronous = OFF");
-    }
-    this.fullNext = true;
+    this.db.pragma("wal_checkpoint(PASSIVE)");
   }
 
   /** Back to SQLite's own syncing (FULL), for the checkpoint and close at shutdown. */
