@@ -29,6 +29,11 @@ interface Barrier {
 /** How long without a flush makes the commit quiet (see schedule). */
 const QUIET_MS = 1;
 
+/** A batch acknowledging at most this many things may be synced inline when quiet... */
+const QUIET_BATCH = 2;
+/** ...unless a busy one came within this long. */
+const BUSY_MEMORY_MS = 5;
+
 /** Callbacks waiting for the transaction numbered `seq` (and every one before it) to be durable. */
 interface Batch {
   seq: number;
@@ -49,6 +54,7 @@ export class GroupCommit {
   private syncing = false;
   private readonly waiting: Batch[] = [];
   private lastFlush = 0;
+  private lastBusy = 0;
 
   constructor(
     db: Db,
@@ -127,9 +133,39 @@ export class GroupCommit {
     }
     this.waiting.push({ seq: this.written, wrote: writes.length > 0, callbacks });
     if (synced) this.reached(this.written);
-    else if (this.written > this.durableSeq) this.startSync();
-    else this.reached(this.durableSeq);
+    else if (this.written <= this.durableSeq) this.reached(this.durableSeq);
+    else if (this.quiet(callbacks.length)) this.syncInline();
+    else this.startSync();
   };
+
+  /**
+   * One caller at a time (no sync in flight, a batch acknowledging one or two
+   * things, no busy batch lately): the sync is made right here, which spares
+   * the hand-over to the thread pool and back. Under load it goes to the pool,
+   * so the event loop keeps working while the disk syncs.
+   */
+  private quiet(acknowledgements: number): boolean {
+    const now = performance.now();
+    if (this.syncing || acknowledgements > QUIET_BATCH) {
+      this.lastBusy = now;
+      return false;
+    }
+    return now - this.lastBusy > BUSY_MEMORY_MS;
+  }
+
+  private syncInline(): void {
+    try {
+      this.log.syncNow();
+    } catch (e) {
+      return this.fail(e, []);
+    }
+    this.reached(this.written);
+    try {
+      this.log.maybeCheckpoint();
+    } catch (e) {
+      this.fail(e, []);
+    }
+  }
 
   private startSync(): void {
     if (this.syncing) return;

@@ -20,12 +20,12 @@ import type { Db } from "./db.js";
 const CHECKPOINT_BYTES = 8 * 1024 * 1024;
 /** ...and cut it back to this when it restarts, so that its size says how much it holds. */
 const WAL_KEEP_BYTES = 1024 * 1024;
-/** A checkpoint that readers kept from completing leaves the WAL long: try again only after a pause. */
+/** A checkpoint that readers kept from completing leaves the WAL long: the next try waits this long. */
 const CHECKPOINT_PAUSE_MS = 200;
 
 export class WalSync {
   private fd: number | undefined;
-  private lastCheckpoint = 0;
+  private retryCheckpointAt = 0;
   /** Not in WAL mode (an in-memory database): SQLite syncs every commit itself, as FULL does. */
   private readonly selfSyncing: boolean;
 
@@ -66,9 +66,10 @@ export class WalSync {
   maybeCheckpoint(): void {
     if (this.selfSyncing || this.fd === undefined || fstatSync(this.fd).size < CHECKPOINT_BYTES) return;
     const now = Date.now();
-    if (now - this.lastCheckpoint < CHECKPOINT_PAUSE_MS) return;
-    this.lastCheckpoint = now;
-    this.db.pragma("wal_checkpoint(PASSIVE)");
+    if (now < this.retryCheckpointAt) return;
+    const [r] = this.db.pragma("wal_checkpoint(PASSIVE)") as Array<{ log: number; checkpointed: number }>;
+    // Readers kept it from copying everything: the WAL cannot restart yet, so it stays long.
+    if (r && r.checkpointed < r.log) this.retryCheckpointAt = now + CHECKPOINT_PAUSE_MS;
   }
 
   /** Back to SQLite's own syncing (FULL), for the checkpoint and close at shutdown. */
