@@ -171,6 +171,7 @@ export class Engine {
       opts.db,
       (e) => this.fail(e, opts.onFatal),
       (why) => requestError("UNAVAILABLE", 503, `the runtime cannot make writes durable (${why}); nothing was acknowledged`, UNAVAILABLE_HINT),
+      () => this.store.activeCount <= 1,
     );
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;

@@ -24,6 +24,11 @@ interface CompletionWaiter {
 
 export class InvocationStore {
   private readonly active = new Map<string, ActiveInvocation>();
+
+  /** Invocations not completed yet (running, waiting, queued). */
+  get activeCount(): number {
+    return this.active.size;
+  }
   private readonly attempts = new Map<number, ActiveInvocation>();
   private nextAttemptId = 1;
   private readonly idempotency = new Map<string, string>();

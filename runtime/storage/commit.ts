@@ -29,11 +29,6 @@ interface Barrier {
 /** How long without a flush makes the commit quiet (see schedule). */
 const QUIET_MS = 1;
 
-/** A batch acknowledging at most this many things may be synced inline when quiet... */
-const QUIET_BATCH = 2;
-/** ...unless a busy one came within this long. */
-const BUSY_MEMORY_MS = 5;
-
 /** Callbacks waiting for the transaction numbered `seq` (and every one before it) to be durable. */
 interface Batch {
   seq: number;
@@ -52,15 +47,18 @@ export class GroupCommit {
   private written = 0;
   private durableSeq = 0;
   private syncing = false;
+  /** Writes are queued for when the sync in flight ends (see commitQueued). */
+  private deferred = false;
   private readonly waiting: Batch[] = [];
   private lastFlush = 0;
-  private lastBusy = 0;
 
   constructor(
     db: Db,
     private readonly onFatal: (e: Error) => void,
     /** What a barrier rejects with once writes can no longer be made durable. */
     private readonly unavailable: (why: string) => Error,
+    /** Whether one caller at most is being served (then a sync inline is fastest); by default never. */
+    private readonly oneCaller: () => boolean = () => false,
   ) {
     this.log = new WalSync(db);
   }
@@ -101,7 +99,7 @@ export class GroupCommit {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.deferred) return;
     this.scheduled = true;
     if (commitDelayMs > 0) setTimeout(this.flush, commitDelayMs);
     // Quiet (one request at a time): commit as soon as the current task is done, which
@@ -110,9 +108,19 @@ export class GroupCommit {
     else setImmediate(this.flush);
   }
 
-  readonly flush = (): void => {
+  readonly flush = (): void => this.commitQueued(false);
+
+  private commitQueued(now: boolean): void {
     this.scheduled = false;
     if (this.failed || (this.writes.length === 0 && this.callbacks.length === 0)) return;
+    // A sync is running: what is queued now could only be made durable by the next
+    // one anyway, so it waits and goes into one transaction with everything that
+    // comes meanwhile (a chain of hand-overs on one key, say) when this one ends.
+    if (this.syncing && !now) {
+      this.deferred = true;
+      return;
+    }
+    this.deferred = false;
     const writes = this.writes;
     const callbacks = this.callbacks;
     this.writes = [];
@@ -134,23 +142,17 @@ export class GroupCommit {
     this.waiting.push({ seq: this.written, wrote: writes.length > 0, callbacks });
     if (synced) this.reached(this.written);
     else if (this.written <= this.durableSeq) this.reached(this.durableSeq);
-    else if (this.quiet(callbacks.length)) this.syncInline();
+    else if (this.quiet()) this.syncInline();
     else this.startSync();
-  };
+  }
 
   /**
-   * One caller at a time (no sync in flight, a batch acknowledging one or two
-   * things, no busy batch lately): the sync is made right here, which spares
+   * One caller at a time (no sync in flight, and the engine says so): the sync is made right here, which spares
    * the hand-over to the thread pool and back. Under load it goes to the pool,
    * so the event loop keeps working while the disk syncs.
    */
-  private quiet(acknowledgements: number): boolean {
-    const now = performance.now();
-    if (this.syncing || acknowledgements > QUIET_BATCH) {
-      this.lastBusy = now;
-      return false;
-    }
-    return now - this.lastBusy > BUSY_MEMORY_MS;
+  private quiet(): boolean {
+    return !this.syncing && this.oneCaller();
   }
 
   private syncInline(): void {
@@ -182,7 +184,8 @@ export class GroupCommit {
       } catch (e) {
         return this.fail(e, []);
       }
-      if (this.written > this.durableSeq) this.startSync();
+      if (this.deferred) this.commitQueued(false);
+      else if (this.written > this.durableSeq) this.startSync();
     });
   }
 
@@ -219,7 +222,7 @@ export class GroupCommit {
   /** Commits what is queued now, synchronously and durably, and accepts nothing more (shutdown). */
   close(): void {
     if (this.closed) return;
-    this.flush();
+    this.commitQueued(true);
     if (!this.failed && this.written > this.durableSeq) {
       try {
         this.log.syncNow();

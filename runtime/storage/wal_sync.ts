@@ -11,21 +11,30 @@
  * before a checkpoint, the database after it, the WAL header when the WAL
  * restarts); it only leaves out the per-commit sync, which this does instead.
  * Checkpoints are not left to chance inside a commit (`wal_autocheckpoint = 0`):
- * `maybeCheckpoint` runs one between syncs when the WAL has grown.
+ * `maybeCheckpoint` runs one between syncs when the WAL holds about 8 MB.
  */
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync } from "node:fs";
 import type { Db } from "./db.js";
 
-/** Checkpoint once the WAL holds this much (SQLite's default is about 4 MB)... */
-const CHECKPOINT_BYTES = 8 * 1024 * 1024;
-/** ...and cut it back to this when it restarts, so that its size says how much it holds. */
-const WAL_KEEP_BYTES = 1024 * 1024;
+/** Checkpoint once the WAL holds about this many pages (SQLite's default is 1000)... */
+const CHECKPOINT_FRAMES = 2048;
+/**
+ * ...and keep the file at the size it reached (up to this), so commits
+ * overwrite it in place: a WAL that grows anew after each restart costs every
+ * commit and every sync a file-size change.
+ */
+const WAL_KEEP_BYTES = 64 * 1024 * 1024;
 /** A checkpoint that readers kept from completing leaves the WAL long: the next try waits this long. */
 const CHECKPOINT_PAUSE_MS = 200;
 
 export class WalSync {
   private fd: number | undefined;
   private retryCheckpointAt = 0;
+  /** Commits since the WAL last restarted, and pages per commit as the last checkpoint measured. */
+  private commits = 0;
+  private framesPerCommit = 4;
+  /** The WAL file's largest size so far: it grows only when it holds more than ever before. */
+  private highWater = 0;
   /** Not in WAL mode (an in-memory database): SQLite syncs every commit itself, as FULL does. */
   private readonly selfSyncing: boolean;
 
@@ -43,6 +52,7 @@ export class WalSync {
   /** Runs `tx` as one transaction. True if it is durable already; otherwise call `sync`. */
   commit(tx: () => void): boolean {
     this.db.transaction(tx)();
+    this.commits++;
     return this.selfSyncing;
   }
 
@@ -64,12 +74,19 @@ export class WalSync {
 
   /** Checkpoints if the WAL has grown large; call between syncs. */
   maybeCheckpoint(): void {
-    if (this.selfSyncing || this.fd === undefined || fstatSync(this.fd).size < CHECKPOINT_BYTES) return;
+    if (this.selfSyncing || this.fd === undefined) return;
+    const size = fstatSync(this.fd).size;
+    const grew = size > this.highWater && size > CHECKPOINT_FRAMES * 4096;
+    this.highWater = Math.max(this.highWater, size);
+    if (!grew && this.commits * this.framesPerCommit < CHECKPOINT_FRAMES) return;
     const now = Date.now();
     if (now < this.retryCheckpointAt) return;
     const [r] = this.db.pragma("wal_checkpoint(PASSIVE)") as Array<{ log: number; checkpointed: number }>;
+    if (!r) return;
+    if (this.commits > 0 && r.log > 0) this.framesPerCommit = Math.max(1, r.log / this.commits);
     // Readers kept it from copying everything: the WAL cannot restart yet, so it stays long.
-    if (r && r.checkpointed < r.log) this.retryCheckpointAt = now + CHECKPOINT_PAUSE_MS;
+    if (r.checkpointed < r.log) this.retryCheckpointAt = now + CHECKPOINT_PAUSE_MS;
+    else this.commits = 0;
   }
 
   /** Back to SQLite's own syncing (FULL), for the checkpoint and close at shutdown. */
