@@ -1,6 +1,6 @@
 /**
  * The SDK's notion of "now" for what it journals (sleep wake-up times, delayed
- * sends, ctx.date.now()). A worker process uses the system clock; an
+ * sends, ctx.date.now()). A worker thread uses the system clock; an
  * in-process test environment with a virtual clock replaces it.
  */
 let source: () => number = () => Date.now();

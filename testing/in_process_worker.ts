@@ -1,6 +1,6 @@
 /**
  * A worker in the test's own process: the handlers run here, driven by the
- * same protocol messages a worker process gets over IPC. Every message is
+ * same protocol messages a worker thread gets over its port. Every message is
  * structured-cloned and delivered on a later turn of the event loop, batched,
  * as IPC would, so the engine and the handlers share nothing by reference.
  */

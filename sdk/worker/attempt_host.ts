@@ -1,7 +1,7 @@
 /**
  * The worker side of the protocol, independent of the transport: runs the
  * attempts the runtime sends with the handlers of a registry, and sends what
- * they produce back. The worker process entry (host.ts) wires it to Node IPC;
+ * they produce back. The worker thread entry (host.ts) wires it to its message port;
  * the testing kit wires it to an engine in the same process.
  */
 import { Attempt } from "../attempt.js";

@@ -1,5 +1,5 @@
 /**
- * Messages between the runtime and a worker process (the process that runs user
+ * Messages between the runtime and a worker thread (the thread that runs user
  * code). The SDK side lives in this folder. The runtime imports these types, and of
  * the SDK otherwise only values shared by both ends: the batching channel (channel.ts),
  * the awakeable id format (../awakeable_id.ts) and the error codes (../errors.ts).
