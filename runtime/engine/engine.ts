@@ -40,7 +40,7 @@
  */
 import type { Db } from "../storage/db.js";
 import { GroupCommit } from "../storage/commit.js";
-import { Queries, type InvocationRow } from "../storage/queries.js";
+import { Queries, type InvocationRow, type NewInvocation } from "../storage/queries.js";
 import { entryFromRow, isCompleted, resultFromColumns, toBytes } from "../storage/codec.js";
 import { parseAwakeableId } from "../../sdk/awakeable_id.js";
 import { PROTOCOL_VIOLATION_CODE } from "../../sdk/errors.js";
@@ -158,6 +158,8 @@ export class Engine {
 
   private services = new Map<string, ServiceManifest>();
   private readonly store = new InvocationStore();
+  /** Inserts queued and not yet written: their row, which later changes before the write may update in place. */
+  private readonly unwrittenRows = new Map<string, NewInvocation>();
   private readonly keys: Keys;
   private readonly timers: Timers;
   private readonly builds: Builds;
@@ -666,7 +668,10 @@ export class Engine {
     inv.status = "running";
     inv.waitingOn = undefined;
     this.builds.attemptStarted(worker.id);
-    this.commit.enqueue(() => this.q.setRunning(inv.id, now));
+    // Started before its insert was written (the usual case for a new invocation): the row goes in as running.
+    const unwritten = this.unwrittenRows.get(inv.id);
+    if (unwritten) Object.assign(unwritten, { status: "running", running_at: now, modified_at: now });
+    else this.commit.enqueue(() => this.q.setRunning(inv.id, now));
     this.seam.send(worker.id, { ...this.startMessage(inv, attemptId), ...(gated ? { gated: true } : {}) });
     if (gated) this.commit.afterDurable(() => this.notifyAttempt(inv, attemptId, { index: 0, what: "durable" }));
     this.touch(inv);
@@ -1159,11 +1164,13 @@ export class Engine {
   /** The write that inserts an invocation, with the row and copied entries fixed now. */
   private invocationInsert(inv: ActiveInvocation): () => void {
     const row = toRow(inv);
+    this.unwrittenRows.set(inv.id, row);
     // Journal entries copied by restart-as-new; the attempt's own entries insert themselves.
     const copied = [...inv.journal.values()];
     const { id, service, handler, idempotencyKey, createdAt } = inv;
     const key = instanceKey(inv.key, inv.scope);
     return () => {
+      this.unwrittenRows.delete(id);
       this.q.insertInvocation(row);
       if (idempotencyKey !== undefined) this.q.insertIdempotency(service, key ?? "", handler, idempotencyKey, id);
       for (const entry of copied) this.q.insertEntry(id, entry, createdAt, isCompleted(entry));

@@ -136,6 +136,7 @@ export function toRow(inv: ActiveInvocation): NewInvocation {
     last_failure: null,
     created_at: inv.createdAt,
     modified_at: inv.createdAt,
+    running_at: null,
     restarted_from: inv.restartedFrom ?? null,
     scope: inv.scope ?? null,
     limit_key: inv.limitKey ?? null,

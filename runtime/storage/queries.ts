@@ -43,7 +43,7 @@ export type NewInvocation = Pick<
   InvocationRow,
   | "id" | "service" | "handler" | "key" | "service_type" | "handler_type" | "status" | "headers" | "idempotency_key" | "seed"
   | "invoked_by_id" | "invoked_by_index" | "inbox_seq" | "retry_count" | "next_retry_at" | "scheduled_at" | "last_failure"
-  | "created_at" | "modified_at" | "restarted_from" | "scope" | "limit_key"
+  | "created_at" | "modified_at" | "running_at" | "restarted_from" | "scope" | "limit_key"
 > & { input: Uint8Array };
 
 export interface AttemptFailure {
@@ -66,10 +66,10 @@ export class Queries {
     this.s = {
       insertInvocation: p(`INSERT INTO invocations (id, service, handler, key, service_type, handler_type, status, input, headers,
           idempotency_key, seed, invoked_by_id, invoked_by_index, inbox_seq, retry_count, next_retry_at, scheduled_at, last_failure,
-          created_at, modified_at, restarted_from, scope, limit_key)
+          created_at, modified_at, running_at, restarted_from, scope, limit_key)
         VALUES (@id, @service, @handler, @key, @service_type, @handler_type, @status, @input, @headers, @idempotency_key, @seed,
           @invoked_by_id, @invoked_by_index, @inbox_seq, @retry_count, @next_retry_at, @scheduled_at, @last_failure, @created_at, @modified_at,
-          @restarted_from, @scope, @limit_key)`),
+          @running_at, @restarted_from, @scope, @limit_key)`),
       setStatus: p(`UPDATE invocations SET status = ?, modified_at = ? WHERE id = ?`),
       setInbox: p(`UPDATE invocations SET status = ?, inbox_seq = ?, modified_at = ? WHERE id = ?`),
       setRunning: p(`UPDATE invocations SET status = 'running', running_at = ?, modified_at = ? WHERE id = ?`),
