@@ -60,8 +60,9 @@ export class Attempt implements PromiseHost {
   /** Otherwise the first completable entry after it takes the CancelledError. */
   private cancelConsumed = false;
   /** Set while the runtime has not confirmed that this invocation is durable: ctx.run closures wait for it. */
-  gate: Promise<void> | undefined;
+  private gate: Promise<void> | undefined;
   private openGate: (() => void) | undefined;
+  private askedDurable = false;
   /** The handler's ctx, made by whoever runs attempts (context_impl.ts), so the two modules import one way. */
   readonly context: Context;
 
@@ -81,6 +82,16 @@ export class Attempt implements PromiseHost {
     this.cancel = start.cancel ? { ...start.cancel } : undefined;
     if (start.gated) this.gate = new Promise<void>((resolve) => (this.openGate = resolve));
     this.context = makeContext(this);
+  }
+
+  /** Resolves once the runtime says everything before this attempt is durable (at once if it was not gated). */
+  durable(): Promise<void> | undefined {
+    if (!this.gate) return undefined;
+    if (!this.askedDurable) {
+      this.askedDurable = true;
+      this.send({ t: "awaitDurable", attemptId: this.attemptId });
+    }
+    return this.gate;
   }
 
   get attemptId(): number {

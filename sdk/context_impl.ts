@@ -108,7 +108,8 @@ export class ContextImpl implements Context {
     const p = (async (): Promise<T> => {
       let value: T;
       // No side effect before the runtime confirms the invocation itself is durable.
-      if (attempt.gate) await attempt.gate;
+      const durable = attempt.durable();
+      if (durable) await durable;
       if (attempt.isClosed()) return never<T>();
       try {
         value = await action();

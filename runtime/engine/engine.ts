@@ -22,8 +22,11 @@
  *   sequence numbers.
  * - An attempt may start before its invocation's insert (or the previous holder's
  *   completion on the key) is durable (`gated`), but it runs no ctx.run closure
- *   until the engine says everything before it is durable (`what: "durable"`):
+ *   until the engine says everything before it is durable (`what: "durable"`,
+ *   the answer to the worker's `awaitDurable` before its first closure):
  *   user code with effects never runs for an invocation a crash could forget.
+ *   A handler that runs no closure never asks, so a write nobody waits for is
+ *   made durable by the next sync someone does wait for (commit.ts).
  * - An awakeable resolved before its entry reached the engine is kept durably
  *   (early completions) and applied when the entry is recorded or recovered.
  * - Entries waiting for another invocation (attach, idempotent calls) are
@@ -437,9 +440,9 @@ export class Engine {
     return entries.sort((a, b) => a.index - b.index);
   }
 
-  /** No write is queued or being committed. */
+  /** Every write is committed (readers see it) and no acknowledgement waits for a sync. */
   get writesIdle(): boolean {
-    return this.commit.idle;
+    return this.commit.settled;
   }
 
   /** Settles once everything written so far is durable (the admin API acknowledges rule changes with it). */
@@ -673,7 +676,6 @@ export class Engine {
     if (unwritten) Object.assign(unwritten, { status: "running", running_at: now, modified_at: now });
     else this.commit.enqueue(() => this.q.setRunning(inv.id, now));
     this.seam.send(worker.id, { ...this.startMessage(inv, attemptId), ...(gated ? { gated: true } : {}) });
-    if (gated) this.commit.afterDurable(() => this.notifyAttempt(inv, attemptId, { index: 0, what: "durable" }));
     this.touch(inv);
   }
 
@@ -776,6 +778,12 @@ export class Engine {
           this.commit.enqueue(() => this.q.setCancel(inv.id, seq, msg.index, now));
         }
         return;
+      case "awaitDurable": {
+        // A gated attempt reached its first ctx.run: its closures may run once everything before it is durable.
+        const attemptId = msg.attemptId;
+        this.commit.afterDurable(() => this.notifyAttempt(inv, attemptId, { index: 0, what: "durable" }));
+        return;
+      }
     }
   }
 

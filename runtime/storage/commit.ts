@@ -26,6 +26,9 @@ interface Barrier {
   reject: (e: Error) => void;
 }
 
+/** A write nobody waits for is synced after this long at the latest. */
+const LAZY_SYNC_MS = 50;
+
 /** How long without a flush makes the commit quiet (see schedule). */
 const QUIET_MS = 1;
 
@@ -47,6 +50,9 @@ export class GroupCommit {
   private written = 0;
   private durableSeq = 0;
   private syncing = false;
+  /** Callbacks (acknowledgements) in `waiting`: with none, no sync is needed yet. */
+  private waitingCallbacks = 0;
+  private lazySync: NodeJS.Timeout | undefined;
   /** Writes are queued for when the sync in flight ends (see commitQueued). */
   private deferred = false;
   private readonly waiting: Batch[] = [];
@@ -140,9 +146,27 @@ export class GroupCommit {
       this.written++;
     }
     this.waiting.push({ seq: this.written, wrote: writes.length > 0, callbacks });
+    this.waitingCallbacks += callbacks.length;
     if (synced) this.reached(this.written);
     else if (this.written <= this.durableSeq) this.reached(this.durableSeq);
-    else if (this.quiet()) this.syncInline();
+    else this.syncIfAwaited();
+  }
+
+  /**
+   * A sync only when something waits for it. Writes that acknowledge nothing
+   * (an invocation's insert before anyone asks for it to be durable, a state
+   * command) ride along with the next sync that someone does wait for, or
+   * this lazy one.
+   */
+  private syncIfAwaited(): void {
+    if (this.waitingCallbacks === 0) {
+      this.lazySync ??= setTimeout(() => {
+        this.lazySync = undefined;
+        if (!this.failed && !this.closed && this.written > this.durableSeq) this.startSync();
+      }, LAZY_SYNC_MS);
+      return;
+    }
+    if (this.quiet()) this.syncInline();
     else this.startSync();
   }
 
@@ -185,7 +209,7 @@ export class GroupCommit {
         return this.fail(e, []);
       }
       if (this.deferred) this.commitQueued(false);
-      else if (this.written > this.durableSeq) this.startSync();
+      else if (this.written > this.durableSeq) this.syncIfAwaited();
     });
   }
 
@@ -194,6 +218,7 @@ export class GroupCommit {
     if (seq > this.durableSeq) this.durableSeq = seq;
     while (this.waiting.length > 0 && this.waiting[0]!.seq <= this.durableSeq) {
       const batch = this.waiting.shift()!;
+      this.waitingCallbacks -= batch.callbacks.length;
       if (batch.wrote) faultPoint("commit-after");
       for (const cb of batch.callbacks) {
         if (typeof cb === "function") cb();
@@ -208,10 +233,20 @@ export class GroupCommit {
    */
   private fail(e: unknown, current: Array<Durable | Barrier>): void {
     this.failed = e instanceof Error ? e : new Error(String(e));
+    clearTimeout(this.lazySync);
+    this.waitingCallbacks = 0;
     const refused = this.unavailable(this.failed.message);
     const all = [...this.waiting.splice(0).flatMap((b) => b.callbacks), ...current, ...this.callbacks.splice(0)];
     for (const cb of all) if (typeof cb !== "function") cb.reject(refused);
     this.onFatal(this.failed);
+  }
+
+  /**
+   * Everything is written (readers see it) and nothing waits for a sync: what is
+   * not synced yet acknowledges nothing. For the testing kit's "settled".
+   */
+  get settled(): boolean {
+    return !this.scheduled && !this.deferred && this.writes.length === 0 && this.callbacks.length === 0 && this.waitingCallbacks === 0;
   }
 
   /** Nothing queued, nothing waiting to be flushed or synced. */
@@ -232,6 +267,7 @@ export class GroupCommit {
       }
     }
     this.closed = true;
+    clearTimeout(this.lazySync);
     this.log.close(this.syncing);
   }
 }

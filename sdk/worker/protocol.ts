@@ -127,7 +127,7 @@ export interface Notify {
   index: number;
   /**
    * "ack": a run's result is durable; "invocationId": a call's child id; "result": an entry completed;
-   * "durable": everything before a gated attempt is durable (index 0).
+   * "durable": everything before a gated attempt is durable (index 0), the answer to AwaitDurable.
    */
   what: "ack" | "invocationId" | "result" | "durable";
   invocationId?: string;
@@ -256,4 +256,14 @@ export interface Checked {
   inconclusive?: string;
 }
 
-export type FromWorker = WorkerReady | WorkerLoadError | Command | Output | AttemptError | Suspended | CancelObserved | Checked;
+/**
+ * A gated attempt is about to run its first ctx.run closure: it asks to be told once
+ * everything before it is durable (a handler that runs none never asks, and its start
+ * costs no sync of its own).
+ */
+export interface AwaitDurable {
+  t: "awaitDurable";
+  attemptId: number;
+}
+
+export type FromWorker = WorkerReady | WorkerLoadError | Command | Output | AttemptError | Suspended | CancelObserved | Checked | AwaitDurable;
