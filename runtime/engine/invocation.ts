@@ -51,6 +51,8 @@ export interface ActiveInvocation {
   /** Flow control (flow_control.ts): the scope it runs in, and its limit key. */
   scope?: string | undefined;
   limitKey?: string | undefined;
+  /** The deployment (build) its attempts run on; undefined before its first attempt (or without deployments). */
+  deploymentId?: string | undefined;
 }
 
 /** Exclusive handlers of objects and workflow runs hold the key's lock. */
@@ -94,6 +96,7 @@ export function fromRow(row: InvocationRow, entries: EntryRow[]): ActiveInvocati
     restartedFrom: row.restarted_from ?? undefined,
     scope: row.scope ?? undefined,
     limitKey: row.limit_key ?? undefined,
+    deploymentId: row.deployment_id ?? undefined,
   };
 }
 

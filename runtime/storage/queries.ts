@@ -37,6 +37,8 @@ export interface InvocationRow {
   suspended_waiting: string | null;
   completion_expires_at: number | null;
   journal_expires_at: number | null;
+  /** The deployment its attempts run on (migration 7); NULL before its first attempt. */
+  deployment_id: string | null;
 }
 
 export type NewInvocation = Pick<
@@ -73,6 +75,7 @@ export class Queries {
       setStatus: p(`UPDATE invocations SET status = ?, modified_at = ? WHERE id = ?`),
       setInbox: p(`UPDATE invocations SET status = ?, inbox_seq = ?, modified_at = ? WHERE id = ?`),
       setRunning: p(`UPDATE invocations SET status = 'running', running_at = ?, modified_at = ? WHERE id = ?`),
+      setDeployment: p(`UPDATE invocations SET deployment_id = ? WHERE id = ?`),
       setBackingOff: p(`UPDATE invocations SET status = ?, retry_count = ?, next_retry_at = ?, last_failure = ?, modified_at = ? WHERE id = ?`),
       complete: p(`UPDATE invocations SET status = 'completed', result_kind = ?, result = ?, completed_at = ?, modified_at = ?,
           next_retry_at = NULL WHERE id = ?`),
@@ -131,6 +134,10 @@ export class Queries {
   }
   setRunning(id: string, now: number): void {
     this.st("setRunning").run(now, now, id);
+  }
+  /** Pins an invocation to a deployment: its next attempts run that build. */
+  setDeployment(id: string, deploymentId: string | null): void {
+    this.st("setDeployment").run(deploymentId, id);
   }
   setBackingOff(id: string, status: string, retryCount: number, nextRetryAt: number | null, lastFailure: string | null, now: number): void {
     this.st("setBackingOff").run(status, retryCount, nextRetryAt, lastFailure, now, id);
