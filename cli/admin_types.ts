@@ -38,6 +38,8 @@ export interface InvocationSummary {
   invoked_by?: "ingress" | "service";
   invoked_by_id: string | null;
   restarted_from: string | null;
+  /** The deployment (build) its attempts run on; null before its first attempt. */
+  pinned_deployment_id?: string | null;
   /** Failed attempts so far. */
   retry_count: number;
   next_retry_at: string | null;

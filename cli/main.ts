@@ -227,6 +227,12 @@ for (const action of Object.keys(ACTION_HELP) as Action[]) {
   .option("--dir <project>", DIR_HELP);
   if (h.alias) cmd.alias(h.alias);
   if (action === "cancel") cmd.option("--kill", "kill instead of cancelling (same as 'invocations kill')");
+  if (action === "resume") {
+    cmd.option(
+      "--deployment <latest|keep|dp_id>",
+      "run it on this build from now on: latest (the newest), keep (the one it is pinned to) or a deployment id; also moves running and suspended invocations (a reload keeps those whose journal the new code does not follow on their own build)",
+    );
+  }
   cmd
     .addHelpText(
       "after",
