@@ -5,12 +5,25 @@
  * new code follows moves to it, and `resume --deployment latest` moves one by
  * hand. Pins survive kill -9 of `up`.
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cleanupProjects, makeProject, writeFiles } from "./helpers/project.js";
 import { CLI, call, describeInvocation, eventually, startUp, type UpProcess } from "./helpers/runtime.js";
 import { runCommand } from "./helpers/commands.js";
+
+const RESTATE_CLI = join(createRequire(import.meta.url).resolve("@restatedev/restate/package.json"), "..", "lib", "index.js");
+
+/** Restate's own CLI (1.7.12) against `up`, from a directory of its own. */
+function restate(up: UpProcess, args: string[]) {
+  const home = mkdtempSync(join(tmpdir(), "restate-cli-home-"));
+  return runCommand(process.execPath, [RESTATE_CLI, ...args], {
+    cwd: home,
+    env: { RESTATE_ADMIN_URL: up.adminUrl, RESTATE_INGRESS_URL: up.ingressUrl, RESTATE_CLI_CONFIG_HOME: join(home, "restate-cli"), HOME: home, NO_COLOR: "1" },
+  });
+}
 
 /** The CLI as a user runs it, from the project's parent directory (--dir names the project). */
 const runCli = (args: string[], dir: string) => runCommand(process.execPath, [CLI, ...args, "--dir", dir, "--yes"], { cwd: join(dir, "..") });
@@ -206,6 +219,23 @@ describe("hot reload pinning", () => {
       // Nothing is pinned to the first build any more: its worker exits.
       await eventually(() => (alive(inflight.pid) ? undefined : true), 5000, "the old build's worker to exit");
       expect((await deployments(up)).find((d) => d.id === first!.id)!.pinned_invocations).toEqual([]);
+    } finally {
+      await up.stop();
+    }
+  });
+
+  it("the restate CLI's invocations resume --deployment latest moves one as well", async () => {
+    const { dir, env } = project();
+    const up = await startUp(dir, { env });
+    try {
+      const inflight = await startGreet(up, dir, "e");
+      await edit(up, dir, source("v2", "whisper"));
+      expect(up.output()).toContain(`${inflight.invocationId} greeter/greet stays on dp_`);
+      const [latest] = await deployments(up);
+      const r = await restate(up, ["-y", "invocations", "resume", inflight.invocationId, "--deployment", "latest"]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      await eventually(async () => ((await describeInvocation(up.adminUrl, inflight.invocationId)).pinned_deployment_id === latest!.id ? true : undefined), 5000, "the move");
+      await eventually(() => (alive(inflight.pid) ? undefined : true), 5000, "the old build's worker to exit");
     } finally {
       await up.stop();
     }
