@@ -122,3 +122,18 @@ export interface KeyStatus {
   lock_holder: string | null;
   inbox: string[];
 }
+
+/** `GET /deployments` lists these, newest first: one per build of the project. */
+export interface DeploymentView {
+  id: string;
+  /** `restate-dev://build/<n>`. */
+  uri: string;
+  created_at: string;
+  services: Array<{ name: string; revision: number }>;
+  /** The build new invocations run on. */
+  latest?: boolean;
+  /** Whether its bundle is still kept (something may run on it). */
+  bundle_kept?: boolean;
+  /** Unfinished invocations that run on this build. */
+  pinned_invocations?: string[];
+}

@@ -26,7 +26,7 @@ function restate(up: UpProcess, args: string[]) {
 }
 
 /** The CLI as a user runs it, from the project's parent directory (--dir names the project). */
-const runCli = (args: string[], dir: string) => runCommand(process.execPath, [CLI, ...args, "--dir", dir, "--yes"], { cwd: join(dir, "..") });
+const runCli = (args: string[], dir: string) => runCommand(process.execPath, [CLI, ...args, "--dir", dir], { cwd: join(dir, "..") });
 
 afterAll(cleanupProjects);
 
@@ -130,6 +130,13 @@ describe("hot reload pinning", () => {
       const sql = await call(up.adminUrl, "/query", { query: `SELECT pinned_deployment_id FROM sys_invocation WHERE id = '${inflight.invocationId}'` }, { headers: { accept: "application/json" } });
       expect(sql.json.rows).toEqual([{ pinned_deployment_id: first!.id }]);
       expect(bundles(dir)).toHaveLength(2);
+      // The CLI shows it too: the build in describe, the builds in services.
+      const describe = await runCli(["invocations", "describe", inflight.invocationId], dir);
+      expect(describe.stdout).toMatch(new RegExp(`deployment\\s+${first!.id} \\(build 1\\)`));
+      expect(describe.stdout).toContain("an older build: it finishes on the code it started with");
+      const services = await runCli(["services"], dir);
+      expect(services.stdout).toContain(`build 1 ${first!.id} (older): 1 invocation (${inflight.invocationId}), on the code it started with`);
+      expect(services.stdout).toMatch(/build 2 dp_\w+ \(newest\)/);
 
       await resolve(up, inflight.awakeable, "hello");
       expect(await attach(up, inflight.invocationId)).toBe("v1 hello A");
@@ -201,11 +208,11 @@ describe("hot reload pinning", () => {
       expect(up.output()).toContain(`${inflight.invocationId} greeter/greet stays on ${first!.id}`);
       const [latest] = await deployments(up);
 
-      const bad = await runCli(["invocations", "resume", inflight.invocationId, "--deployment", "dp_nope"], dir);
+      const bad = await runCli(["invocations", "resume", inflight.invocationId, "--deployment", "dp_nope", "--yes"], dir);
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toContain("does not exist");
 
-      const moved = await runCli(["invocations", "resume", inflight.invocationId, "--deployment", "latest"], dir);
+      const moved = await runCli(["invocations", "resume", inflight.invocationId, "--deployment", "latest", "--yes"], dir);
       expect(moved.stdout + moved.stderr).toContain("moved to the newest build");
       expect(moved.code).toBe(0);
       // It runs the new code now: which does not follow its journal, as the reload said.
