@@ -506,7 +506,10 @@ export class Engine {
       restartedFrom: restart?.from,
       scope: req.scope,
       limitKey: req.limitKey,
+      // New invocations run the newest build; the insert pins them to it (no write of its own).
+      deploymentId: this.host ? this.builds.latest : undefined,
     };
+    this.builds.repin(undefined, inv.deploymentId);
     if (!delayed && holdsLock(inv)) this.enterInbox(inv);
     this.store.add(inv);
     if (inv.idempotencyKey !== undefined) this.store.rememberIdempotency(idempotencyMapKey(req), inv.id);
@@ -835,7 +838,7 @@ export class Engine {
     inv.waitingOn = undefined;
     this.builds.attemptStarted(worker.id);
     this.commit.enqueue(() => this.q.setRunning(inv.id, now));
-    // The first attempt pins it to its build (queued before anything it journals).
+    // Pinned at insert; an attempt on another build (none was current then) pins it there, queued before anything it journals.
     const build = this.builds.deploymentOfWorker(worker.id);
     if (build !== inv.deploymentId) this.pin(inv, build);
     this.seam.send(worker.id, { ...this.startMessage(inv, attemptId), ...(gated ? { gated: true } : {}) });

@@ -51,7 +51,7 @@ export interface ActiveInvocation {
   /** Flow control (flow_control.ts): the scope it runs in, and its limit key. */
   scope?: string | undefined;
   limitKey?: string | undefined;
-  /** The deployment (build) its attempts run on; undefined before its first attempt (or without deployments). */
+  /** The deployment (build) it runs on: the newest when it was made, until a reload or an operator moves it; undefined without deployments (the testing kit). */
   deploymentId?: string | undefined;
 }
 
@@ -142,6 +142,7 @@ export function toRow(inv: ActiveInvocation): NewInvocation {
     restarted_from: inv.restartedFrom ?? null,
     scope: inv.scope ?? null,
     limit_key: inv.limitKey ?? null,
+    deployment_id: inv.deploymentId ?? null,
   };
 }
 

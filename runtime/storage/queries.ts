@@ -37,7 +37,7 @@ export interface InvocationRow {
   suspended_waiting: string | null;
   completion_expires_at: number | null;
   journal_expires_at: number | null;
-  /** The deployment its attempts run on (migration 7); NULL before its first attempt. */
+  /** The deployment it runs on (migration 7): the newest build when it was made, until moved. */
   deployment_id: string | null;
 }
 
@@ -45,7 +45,7 @@ export type NewInvocation = Pick<
   InvocationRow,
   | "id" | "service" | "handler" | "key" | "service_type" | "handler_type" | "status" | "headers" | "idempotency_key" | "seed"
   | "invoked_by_id" | "invoked_by_index" | "inbox_seq" | "retry_count" | "next_retry_at" | "scheduled_at" | "last_failure"
-  | "created_at" | "modified_at" | "restarted_from" | "scope" | "limit_key"
+  | "created_at" | "modified_at" | "restarted_from" | "scope" | "limit_key" | "deployment_id"
 > & { input: Uint8Array };
 
 export interface AttemptFailure {
@@ -68,10 +68,10 @@ export class Queries {
     this.s = {
       insertInvocation: p(`INSERT INTO invocations (id, service, handler, key, service_type, handler_type, status, input, headers,
           idempotency_key, seed, invoked_by_id, invoked_by_index, inbox_seq, retry_count, next_retry_at, scheduled_at, last_failure,
-          created_at, modified_at, restarted_from, scope, limit_key)
+          created_at, modified_at, restarted_from, scope, limit_key, deployment_id)
         VALUES (@id, @service, @handler, @key, @service_type, @handler_type, @status, @input, @headers, @idempotency_key, @seed,
           @invoked_by_id, @invoked_by_index, @inbox_seq, @retry_count, @next_retry_at, @scheduled_at, @last_failure, @created_at, @modified_at,
-          @restarted_from, @scope, @limit_key)`),
+          @restarted_from, @scope, @limit_key, @deployment_id)`),
       setStatus: p(`UPDATE invocations SET status = ?, modified_at = ? WHERE id = ?`),
       setInbox: p(`UPDATE invocations SET status = ?, inbox_seq = ?, modified_at = ? WHERE id = ?`),
       setRunning: p(`UPDATE invocations SET status = 'running', running_at = ?, modified_at = ? WHERE id = ?`),

@@ -25,7 +25,7 @@ function pinned(view: string, columns: string[]): string {
 }
 
 export const MIGRATION_7_SQL = `
--- The deployment an invocation's attempts run on (NULL before its first attempt):
+-- The deployment an invocation runs on (the newest build when it was made):
 -- kept on its build by a reload whose code its journal does not follow.
 ALTER TABLE invocations ADD COLUMN deployment_id TEXT;
 -- The bundle of a deployment, relative to the data directory, while anything may
