@@ -8,6 +8,7 @@ import type { Server } from "node:http";
 import { Builder } from "./build/bundle.js";
 import { findEntry } from "./build/entry.js";
 import { SourceWatcher, sourcesOfChange } from "./build/watch.js";
+import type { WorkerLink } from "./workers/link.js";
 import { openDatabase } from "./storage/db.js";
 import { Engine, type ReloadFinding } from "./engine/engine.js";
 import { WorkerPool } from "./workers/pool.js";
@@ -129,10 +130,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     let pool!: WorkerPool;
     const services = await new Promise<ServiceManifest[]>((resolveReady, rejectReady) => {
       let first = true;
+      let adopted = false;
+      // A respawn while the first start still checks journals: it takes over once that is done.
+      let respawned: { w: WorkerLink; services: ServiceManifest[] } | undefined;
       pool = new WorkerPool(built.outfile, projectDir, seam, {
         ready: (w, services) => {
           if (!first) {
-            engine.workerReady(w, services, deployments.latest()?.id);
+            if (adopted) engine.workerReady(w, services, deployments.latest()?.id);
+            else respawned = { w, services };
             return;
           }
           first = false;
@@ -141,6 +146,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
             const findings = await engine.checkJournals(w, (d) => deployments.get(d)?.bundleHash === built.hash);
             const d = deployments.record(services, { file: pinned.relativeBundle(built.outfile), hash: built.hash });
             const decided = engine.adopt(w, services, d.id, findings);
+            adopted = true;
+            if (respawned) engine.workerReady(respawned.w, respawned.services, d.id);
             for (const line of describeFindings(decided)) log(line);
             resolveReady(services);
           })().catch(rejectReady);

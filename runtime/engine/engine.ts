@@ -238,6 +238,7 @@ export class Engine {
    * older deployment it runs the invocations pinned to that build.
    */
   workerReady(worker: WorkerLink, services: ServiceManifest[], deploymentId?: string): void {
+    if (!worker.alive) return; // it ended before its ready was handled: its exit came first
     const latest = this.builds.latest;
     if (deploymentId !== undefined && latest !== undefined && deploymentId !== latest) {
       this.builds.attach(worker, deploymentId);
@@ -274,6 +275,8 @@ export class Engine {
     const previous = this.builds.current;
     const diverging = new Map(findings.map((f) => [f.invocationId, f]));
     this.builds.makeCurrent(worker, deploymentId);
+    // It ended during the journal check: the build is current all the same, and its next worker takes over when ready.
+    if (!worker.alive) this.builds.exited(worker);
     this.services = new Map(services.map((s) => [s.name, s]));
     const decided: ReloadFinding[] = [];
     const movingOff = new Set<number>();
