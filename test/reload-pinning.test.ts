@@ -91,12 +91,17 @@ async function attach(up: UpProcess, id: string): Promise<unknown> {
   return (await call(up.ingressUrl, `/restate/invocation/${id}/attach`, undefined, { method: "GET" })).json;
 }
 
+/** `up` printed `text` (its output arrives over a pipe, maybe after an HTTP answer sent later). */
+const printed = (up: UpProcess, text: string) => eventually(() => (up.output().includes(text) ? true : undefined), 5000, `up to print ${text}`);
+
 const reloads = (up: UpProcess) => up.output().match(/reloaded after a change/g)?.length ?? 0;
 
-async function edit(up: UpProcess, dir: string, files: Record<string, string>): Promise<void> {
+/** Writes the new code and waits until the newest build serves it (`quick` answers with its version). */
+async function edit(up: UpProcess, dir: string, files: Record<string, string>, version: string): Promise<void> {
   const before = reloads(up);
   writeFiles(dir, files);
   await eventually(() => (reloads(up) > before ? true : undefined), 10_000, "a reload");
+  await eventually(async () => ((await call(up.ingressUrl, "/greeter/quick", JSON.stringify("q"))).json === `${version} quick q` ? true : undefined), 10_000, `${version} to serve`);
 }
 
 async function deployments(up: UpProcess): Promise<Array<{ id: string; latest: boolean; bundle_kept: boolean; pinned_invocations: string[] }>> {
@@ -114,9 +119,9 @@ describe("hot reload pinning", () => {
       const [first] = await deployments(up);
       expect(first!.pinned_invocations).toEqual([inflight.invocationId]);
 
-      await edit(up, dir, source("v2", "whisper"));
+      await edit(up, dir, source("v2", "whisper"), "v2");
       const line = `${inflight.invocationId} greeter/greet stays on ${first!.id} (its journal diverges from the new code at entry 1: the journal holds Run 'shout', the code now does Run 'whisper'); it finishes on the code it started with. To move it anyway: restate-dev invocations resume ${inflight.invocationId} --deployment latest`;
-      expect(up.output()).toContain(line);
+      await printed(up, line);
       // New invocations run the newest build meanwhile; the old worker still runs the pinned one.
       expect((await call(up.ingressUrl, "/greeter/quick", JSON.stringify("q"))).json).toBe("v2 quick q");
       expect(alive(inflight.pid)).toBe(true);
@@ -149,7 +154,7 @@ describe("hot reload pinning", () => {
       await eventually(() => (alive(inflight.pid) ? undefined : true), 5000, "the old build's worker to exit");
       await eventually(async () => ((await deployments(up))[1]!.bundle_kept ? undefined : true), 5000, "the old bundle to be dropped");
       await eventually(() => (bundles(dir).length === 1 ? true : undefined), 5000, "the old bundle file to be removed");
-      expect(up.output()).toContain(`nothing runs on ${first!.id} (build 1) any more: its worker stopped`);
+      await printed(up, `nothing runs on ${first!.id} (build 1) any more: its worker stopped`);
     } finally {
       await up.stop();
     }
@@ -160,7 +165,7 @@ describe("hot reload pinning", () => {
     const up = await startUp(dir, { env });
     try {
       const inflight = await startGreet(up, dir, "b");
-      await edit(up, dir, source("v2", "shout"));
+      await edit(up, dir, source("v2", "shout"), "v2");
       expect(up.output()).not.toContain("stays on");
       const [latest] = await deployments(up);
       await eventually(async () => ((await describeInvocation(up.adminUrl, inflight.invocationId)).pinned_deployment_id === latest!.id ? true : undefined));
@@ -178,14 +183,14 @@ describe("hot reload pinning", () => {
     let up = await startUp(dir, { env });
     const inflight = await startGreet(up, dir, "c");
     const [first] = await deployments(up);
-    await edit(up, dir, source("v2", "whisper"));
-    expect(up.output()).toContain(`${inflight.invocationId} greeter/greet stays on ${first!.id}`);
+    await edit(up, dir, source("v2", "whisper"), "v2");
+    await printed(up, `${inflight.invocationId} greeter/greet stays on ${first!.id}`);
     await up.kill();
     // kill -9 leaves the workers orphaned at most until they notice: the restart does not depend on them.
     up = await startUp(dir, { env });
     try {
       // The start checks the recovered journals against the current code, as a reload does.
-      expect(up.output()).toContain(`${inflight.invocationId} greeter/greet stays on ${first!.id} (its journal diverges from the new code at entry 1`);
+      await printed(up, `${inflight.invocationId} greeter/greet stays on ${first!.id} (its journal diverges from the new code at entry 1`);
       expect((await call(up.ingressUrl, "/greeter/quick", JSON.stringify("q"))).json).toBe("v2 quick q");
       await resolve(up, inflight.awakeable, "again");
       expect(await attach(up, inflight.invocationId)).toBe("v1 again C");
@@ -204,8 +209,8 @@ describe("hot reload pinning", () => {
     try {
       const inflight = await startGreet(up, dir, "d");
       const [first] = await deployments(up);
-      await edit(up, dir, source("v2", "whisper"));
-      expect(up.output()).toContain(`${inflight.invocationId} greeter/greet stays on ${first!.id}`);
+      await edit(up, dir, source("v2", "whisper"), "v2");
+      await printed(up, `${inflight.invocationId} greeter/greet stays on ${first!.id}`);
       const [latest] = await deployments(up);
 
       const bad = await runCli(["invocations", "resume", inflight.invocationId, "--deployment", "dp_nope", "--yes"], dir);
@@ -236,8 +241,8 @@ describe("hot reload pinning", () => {
     const up = await startUp(dir, { env });
     try {
       const inflight = await startGreet(up, dir, "e");
-      await edit(up, dir, source("v2", "whisper"));
-      expect(up.output()).toContain(`${inflight.invocationId} greeter/greet stays on dp_`);
+      await edit(up, dir, source("v2", "whisper"), "v2");
+      await printed(up, `${inflight.invocationId} greeter/greet stays on dp_`);
       const [latest] = await deployments(up);
       const r = await restate(up, ["-y", "invocations", "resume", inflight.invocationId, "--deployment", "latest"]);
       expect(r.code, r.stdout + r.stderr).toBe(0);
