@@ -6,7 +6,7 @@
 import { context, stop, type BuildOptions, type Message, type Plugin } from "esbuild";
 import { mkdirSync, rmSync, readdirSync, openSync, writeSync, fsyncSync, closeSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "../errors.js";
 
@@ -131,6 +131,17 @@ function writeDurably(file: string, contents: Uint8Array): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+  // And its name in the folder.
+  try {
+    const dir = openSync(dirname(file), "r");
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  } catch {
+    // not every platform can open or sync a folder (Windows): the file's own sync is what it gets
   }
 }
 

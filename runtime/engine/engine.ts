@@ -362,8 +362,12 @@ export class Engine {
     const pinned = inv.deploymentId;
     if (pinned === undefined || !this.host || pinned === this.builds.latest) return this.builds.current;
     const worker = this.builds.workerFor(pinned);
-    if (worker && !this.builds.isRetiring(worker.id)) return worker;
-    if (worker || this.host.spawn(pinned)) return undefined; // it starts when its build's worker is ready
+    if (worker?.alive) {
+      this.builds.unretire(worker.id);
+      return worker;
+    }
+    // Its build's worker is ending (its exit starts this again) or starting (its ready does).
+    if (worker || this.host.spawn(pinned)) return undefined;
     this.log(`${inv.id} ${describeTarget(inv)} was pinned to ${pinned}, whose build is no longer kept: it continues on the newest build`);
     this.pin(inv, this.builds.latest);
     return this.builds.current;
@@ -436,6 +440,7 @@ export class Engine {
   /** A worker died: every attempt it ran fails and is retried. A retired worker's attempts move on, not counted as failures. */
   private workerExited(worker: WorkerLink, description: string): void {
     if (this.stopped) return;
+    const build = this.builds.deploymentOfWorker(worker.id);
     const outcome = this.builds.exited(worker);
     if (outcome !== "crashed") {
       // Those pinned to its build start again on a new worker of that build.
@@ -444,10 +449,14 @@ export class Engine {
         this.startAttempt(inv);
       }
       outcome.retired?.();
-      return;
+    } else {
+      for (const inv of this.store.onWorker(worker.id)) {
+        this.attemptFailed(inv, { t: "error", attemptId: inv.attempt!.attemptId, code: 500, message: `the worker process ended (${description}) while this attempt was running` });
+      }
     }
-    for (const inv of this.store.onWorker(worker.id)) {
-      this.attemptFailed(inv, { t: "error", attemptId: inv.attempt!.attemptId, code: 500, message: `the worker process ended (${description}) while this attempt was running` });
+    // An older build's worker ended: what waits to run on that build asks for a new one.
+    if (build !== undefined && build !== this.builds.latest && this.builds.pinned(build) > 0) {
+      for (const inv of [...this.store.all()]) if (inv.deploymentId === build && inv.status === "ready" && !inv.attempt) this.startAttempt(inv);
     }
   }
 
