@@ -18,6 +18,8 @@ export class PinnedBuilds implements DeploymentHost {
   private readonly starting = new Set<string>();
   /** Deployments whose bundle failed to load again: nothing runs on them any more. */
   private readonly lost = new Set<string>();
+  /** Older builds something stayed on (a reload's check, a start): their retirement is worth a line. */
+  private readonly kept = new Set<string>();
   private pool: WorkerPool | undefined;
 
   constructor(
@@ -56,6 +58,11 @@ export class PinnedBuilds implements DeploymentHost {
     }
   }
 
+  /** A reload (or a start) kept invocations on these builds. */
+  stayed(deploymentIds: Iterable<string>): void {
+    for (const d of deploymentIds) this.kept.add(d);
+  }
+
   keeps(deploymentId: string): boolean {
     if (this.lost.has(deploymentId)) return false;
     const file = this.fileOf(deploymentId);
@@ -67,6 +74,7 @@ export class PinnedBuilds implements DeploymentHost {
     if (!this.pool || !this.keeps(deploymentId)) return false;
     const file = this.fileOf(deploymentId)!;
     this.starting.add(deploymentId);
+    this.kept.add(deploymentId);
     void this.pool.load(file).then((loaded) => {
       this.starting.delete(deploymentId);
       if (loaded.ok) {
@@ -85,7 +93,8 @@ export class PinnedBuilds implements DeploymentHost {
     const file = this.fileOf(deploymentId);
     if (!this.deployments.dropBundle(deploymentId) || !file) return;
     const d = this.deployments.get(deploymentId);
-    if (worker) this.log(`nothing runs on ${deploymentId} (build ${d?.seq ?? "?"}) any more: its worker stopped`);
+    // The build a reload replaced retires at once when nothing stayed on it: no line for that.
+    if (this.kept.delete(deploymentId)) this.log(`nothing runs on ${deploymentId} (build ${d?.seq ?? "?"}) any more: ${worker ? "its worker stopped, " : ""}its bundle is removed`);
     // The row says "not kept" durably before the file goes: a crash in between leaves a file, never a pin without one.
     this.engine.durable().then(
       () => this.builder.discard(file),

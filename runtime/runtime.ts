@@ -146,6 +146,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
             const findings = await engine.checkJournals(w, (d) => deployments.get(d)?.bundleHash === built.hash);
             const d = deployments.record(services, { file: pinned.relativeBundle(built.outfile), hash: built.hash });
             const decided = engine.adopt(w, services, d.id, findings);
+            pinned.stayed(decided.flatMap((f) => (f.stays ? [f.stays] : [])));
             adopted = true;
             if (respawned) engine.workerReady(respawned.w, respawned.services, d.id);
             for (const line of describeFindings(decided)) log(line);
@@ -287,6 +288,7 @@ function reloader(ctx: {
     pool.promote(loaded.worker, built.outfile);
     const deployment = ctx.deployments.record(loaded.services, { file: ctx.pinned.relativeBundle(built.outfile), hash: built.hash });
     const decided = engine.adopt(loaded.worker, loaded.services, deployment.id, findings);
+    ctx.pinned.stayed(decided.flatMap((f) => (f.stays ? [f.stays] : [])));
     ctx.journalCheck.record(files, decided);
     log(`reloaded after a change to ${changed.join(", ")} (build ${Math.round(built.millis)} ms, ${deployment.id})`);
     for (const line of describeFindings(decided)) log(line);

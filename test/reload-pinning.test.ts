@@ -154,7 +154,7 @@ describe("hot reload pinning", () => {
       await eventually(() => (alive(inflight.pid) ? undefined : true), 5000, "the old build's worker to exit");
       await eventually(async () => ((await deployments(up))[1]!.bundle_kept ? undefined : true), 5000, "the old bundle to be dropped");
       await eventually(() => (bundles(dir).length === 1 ? true : undefined), 5000, "the old bundle file to be removed");
-      await printed(up, `nothing runs on ${first!.id} (build 1) any more: its worker stopped`);
+      await printed(up, `nothing runs on ${first!.id} (build 1) any more: its worker stopped, its bundle is removed`);
     } finally {
       await up.stop();
     }
@@ -171,8 +171,10 @@ describe("hot reload pinning", () => {
       await eventually(async () => ((await describeInvocation(up.adminUrl, inflight.invocationId)).pinned_deployment_id === latest!.id ? true : undefined));
       await resolve(up, inflight.awakeable, "hi");
       expect(await attach(up, inflight.invocationId)).toBe("v2 hi B");
-      // Its old worker had nothing left: it is gone.
+      // Its old worker had nothing left: it is gone, quietly (nothing stayed on that build).
       await eventually(() => (alive(inflight.pid) ? undefined : true), 5000, "the old worker to exit");
+      await eventually(() => (bundles(dir).length === 1 ? true : undefined), 5000, "the old bundle file to be removed");
+      expect(up.output()).not.toContain("nothing runs on");
     } finally {
       await up.stop();
     }
