@@ -134,6 +134,8 @@ export interface DeploymentView {
   latest?: boolean;
   /** Whether its bundle is still kept (something may run on it). */
   bundle_kept?: boolean;
-  /** Unfinished invocations that run on this build. */
+  /** How many unfinished invocations run on this build. */
+  pinned_invocation_count?: number;
+  /** Which (older builds only; at most 100). */
   pinned_invocations?: string[];
 }

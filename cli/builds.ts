@@ -20,16 +20,17 @@ export interface BuildLine {
 export function buildLines(deployments: DeploymentView[]): BuildLine[] {
   const out: BuildLine[] = [];
   for (const d of deployments) {
-    const pinned = d.pinned_invocations ?? [];
-    if (d.latest) out.push({ deployment: d, older: false, text: `build ${buildNumber(d)} ${d.id} (newest)${pinned.length ? `: ${runs(pinned)}` : ""}` });
-    else if (pinned.length) out.push({ deployment: d, older: true, text: `build ${buildNumber(d)} ${d.id} (older): ${runs(pinned)}, on the code it started with` });
+    const ids = d.pinned_invocations ?? [];
+    const count = Math.max(d.pinned_invocation_count ?? 0, ids.length);
+    if (d.latest) out.push({ deployment: d, older: false, text: `build ${buildNumber(d)} ${d.id} (newest)${count ? `: ${count} in flight` : ""}` });
+    else if (count) out.push({ deployment: d, older: true, text: `build ${buildNumber(d)} ${d.id} (older): ${runs(count, ids)}, on the code it started with` });
   }
   return out;
 }
 
-function runs(ids: string[]): string {
+function runs(count: number, ids: string[]): string {
   const shown = ids.slice(0, 3).join(", ");
-  return `${ids.length} invocation${ids.length === 1 ? "" : "s"} (${shown}${ids.length > 3 ? ", …" : ""})`;
+  return `${count} invocation${count === 1 ? "" : "s"}${shown ? ` (${shown}${count > 3 ? ", …" : ""})` : ""}`;
 }
 
 /** "build 2 (older)" for an unfinished invocation pinned to an older build; undefined otherwise. */

@@ -43,7 +43,7 @@ export class PinnedBuilds implements DeploymentHost {
   /** The bundle files of deployments that unfinished invocations are pinned to (absolute): what a start keeps. */
   pinnedBundles(): Set<string> {
     const keep = new Set<string>();
-    for (const id of this.engine.pinnedInvocations().keys()) {
+    for (const id of this.engine.pinnedInvocations(0).keys()) {
       const file = this.fileOf(id);
       if (file) keep.add(file);
     }

@@ -3,7 +3,8 @@
  * deployment per build of the project (runtime/deployments.ts). A build has no
  * URL of its own (its worker talks to the runtime over IPC), so `uri` names the
  * build: `restate-dev://build/3`. restate-dev adds what is pinned to each:
- * `pinned_invocations` (unfinished invocations that run on that build),
+ * `pinned_invocation_count` (unfinished invocations that run on that build),
+ * `pinned_invocations` (which, for older builds: up to 100),
  * `latest` and `bundle_kept` (whether its bundle is still in .restate-dev/).
  */
 import { json, type HttpResponse } from "../ingress/http.js";
@@ -18,9 +19,9 @@ function nanoIso(ms: number): string {
   return new Date(ms).toISOString().replace(/Z$/, "000000Z");
 }
 
-type Pins = () => Map<string, string[]>;
+type Pins = () => Map<string, { count: number; ids: string[] }>;
 
-function head(d: Deployment, pins: Map<string, string[]>, latest: string | undefined): Record<string, unknown> {
+function head(d: Deployment, pins: ReturnType<Pins>, latest: string | undefined): Record<string, unknown> {
   return {
     id: d.id,
     uri: `restate-dev://build/${d.seq}`,
@@ -32,7 +33,8 @@ function head(d: Deployment, pins: Map<string, string[]>, latest: string | undef
     sdk_version: SDK_VERSION,
     latest: d.id === latest,
     bundle_kept: d.bundle !== undefined,
-    pinned_invocations: pins.get(d.id) ?? [],
+    pinned_invocation_count: pins.get(d.id)?.count ?? 0,
+    pinned_invocations: pins.get(d.id)?.ids ?? [],
   };
 }
 

@@ -390,14 +390,24 @@ export class Engine {
     return deploymentId === this.builds.latest || (this.host?.keeps(deploymentId) ?? false);
   }
 
-  /** Unfinished invocations per deployment they are pinned to. */
-  pinnedInvocations(): Map<string, string[]> {
-    const out = new Map<string, string[]>();
+  /**
+   * Unfinished invocations per deployment they are pinned to: how many, and
+   * (for older builds only, at most `limit`) which. The newest build's would
+   * be every invocation in flight, and the dashboard asks twice a second.
+   */
+  pinnedInvocations(limit = 100): Map<string, { count: number; ids: string[] }> {
+    const out = new Map<string, { count: number; ids: string[] }>();
+    const latest = this.builds.latest;
+    let older = false;
+    for (const [d, count] of this.builds.allPins()) {
+      out.set(d, { count, ids: [] });
+      if (d !== latest) older = true;
+    }
+    if (!older) return out;
     for (const inv of this.store.all()) {
-      if (inv.deploymentId === undefined || inv.status === "completed") continue;
-      const list = out.get(inv.deploymentId) ?? [];
-      list.push(inv.id);
-      out.set(inv.deploymentId, list);
+      if (inv.deploymentId === undefined || inv.deploymentId === latest || inv.status === "completed") continue;
+      const pins = out.get(inv.deploymentId);
+      if (pins && pins.ids.length < limit) pins.ids.push(inv.id);
     }
     return out;
   }
