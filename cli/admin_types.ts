@@ -38,6 +38,8 @@ export interface InvocationSummary {
   invoked_by?: "ingress" | "service";
   invoked_by_id: string | null;
   restarted_from: string | null;
+  /** The deployment (build) its attempts run on; null before its first attempt. */
+  pinned_deployment_id?: string | null;
   /** Failed attempts so far. */
   retry_count: number;
   next_retry_at: string | null;
@@ -119,4 +121,21 @@ export interface KeyStatus {
   key: string;
   lock_holder: string | null;
   inbox: string[];
+}
+
+/** `GET /deployments` lists these, newest first: one per build of the project. */
+export interface DeploymentView {
+  id: string;
+  /** `restate-dev://build/<n>`. */
+  uri: string;
+  created_at: string;
+  services: Array<{ name: string; revision: number }>;
+  /** The build new invocations run on. */
+  latest?: boolean;
+  /** Whether its bundle is still kept (something may run on it). */
+  bundle_kept?: boolean;
+  /** How many unfinished invocations run on this build. */
+  pinned_invocation_count?: number;
+  /** Which (older builds only; at most 100). */
+  pinned_invocations?: string[];
 }

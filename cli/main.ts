@@ -210,7 +210,7 @@ const ACTION_HELP: Record<Action, { description: string; matches: string; alias?
   kill: { description: "end invocations at once (409 killed); no compensation runs; calls they wait for are killed too", matches: "unfinished" },
   cancel: { description: "cancel invocations: the handler gets a CancelledError at its next await and may compensate", matches: "unfinished" },
   pause: { description: "stop invocations from running or retrying until resumed", matches: "running, suspended or backing-off" },
-  resume: { description: "run paused (or backing-off) invocations again now", matches: "paused or backing-off" },
+  resume: { description: "run paused (or backing-off) invocations again now; --deployment moves them to another build", matches: "paused or backing-off" },
   purge: { description: "forget completed invocations: journal, result and metadata", matches: "completed", alias: "rm" },
 };
 
@@ -227,6 +227,12 @@ for (const action of Object.keys(ACTION_HELP) as Action[]) {
   .option("--dir <project>", DIR_HELP);
   if (h.alias) cmd.alias(h.alias);
   if (action === "cancel") cmd.option("--kill", "kill instead of cancelling (same as 'invocations kill')");
+  if (action === "resume") {
+    cmd.option(
+      "--deployment <latest|keep|dp_id>",
+      "run it on this build from now on: latest (the newest), keep (the one it is pinned to) or a deployment id; also moves running and suspended invocations (a reload keeps those whose journal the new code does not follow on their own build)",
+    );
+  }
   cmd
     .addHelpText(
       "after",
@@ -238,7 +244,13 @@ Examples:
   restate-dev invocations ${action} inv_1abc…
   restate-dev invocations ${action} payments -y                  every invocation of a service
   restate-dev invocations ${action} payments/processPayment -y   of one handler
-  restate-dev invocations ${action} cart/u1 -y                   of one object key (cart/u1/checkout: one handler)`,
+  restate-dev invocations ${action} cart/u1 -y                   of one object key (cart/u1/checkout: one handler)${
+    action === "resume"
+      ? `
+  restate-dev invocations resume inv_1abc… --deployment latest   run it on the newest build (with --deployment a
+                                                                 prefix also matches running and suspended ones)`
+      : ""
+  }`,
     )
     .action(async (selector: string, opts) => {
       process.exitCode = await invocationAction(action === "cancel" && opts.kill ? "kill" : action, selector, opts);

@@ -2,7 +2,9 @@
  * Deployments, as Restate's admin API and the `restate` CLI know them: every
  * build of the project that a worker loaded is one deployment (`dp_…`) with the
  * services it reported, and each service's revision counts the deployments it
- * appeared in. Kept in the `deployments` table, so they survive restarts.
+ * appeared in. Kept in the `deployments` table, so they survive restarts,
+ * with the file of the build's bundle while invocations may still run on it
+ * (hot reload pinning: see engine.adopt and runtime/pinned_builds.ts).
  */
 import { randomBytes } from "node:crypto";
 import type { Db } from "./storage/db.js";
@@ -18,6 +20,10 @@ export interface Deployment {
   createdAt: number;
   services: ServiceManifest[];
   revisions: Record<string, number>;
+  /** The bundle file, relative to the data directory, while the build is kept; undefined once removed. */
+  bundle?: string | undefined;
+  /** sha256 of the bundle: a build of the same code follows the same journals. */
+  bundleHash?: string | undefined;
 }
 
 /**
@@ -38,6 +44,8 @@ interface Row {
   created_at: number;
   services: string;
   revisions: string;
+  bundle: string | null;
+  bundle_hash: string | null;
 }
 
 export class Deployments {
@@ -48,21 +56,44 @@ export class Deployments {
     private readonly commit: Pick<GroupCommit, "enqueue">,
     private readonly now: () => number = Date.now,
   ) {
-    const rows = db.prepare("SELECT id, seq, created_at, services, revisions FROM deployments ORDER BY seq").all() as Row[];
-    this.list = rows.map((r) => ({ id: r.id, seq: r.seq, createdAt: r.created_at, services: JSON.parse(r.services), revisions: JSON.parse(r.revisions) }));
+    const rows = db.prepare("SELECT id, seq, created_at, services, revisions, bundle, bundle_hash FROM deployments ORDER BY seq").all() as Row[];
+    this.list = rows.map((r) => ({
+      id: r.id,
+      seq: r.seq,
+      createdAt: r.created_at,
+      services: JSON.parse(r.services),
+      revisions: JSON.parse(r.revisions),
+      bundle: r.bundle ?? undefined,
+      bundleHash: r.bundle_hash ?? undefined,
+    }));
   }
 
-  /** A build's worker reported its services: record it as the newest deployment. */
-  record(services: ServiceManifest[]): Deployment {
+  /**
+   * A build's worker reported its services: record it as the newest deployment,
+   * with its bundle (relative to the data directory), which must be on disk
+   * already: invocations pinned to it later are written after this row.
+   */
+  record(services: ServiceManifest[], bundle?: { file: string; hash: string }): Deployment {
     const last = this.latest();
     const revisions: Record<string, number> = {};
     for (const s of services) revisions[s.name] = (last?.revisions[s.name] ?? this.revisionOf(s.name)) + 1;
-    const d: Deployment = { id: newDeploymentId(), seq: (last?.seq ?? 0) + 1, createdAt: this.now(), services, revisions };
+    const d: Deployment = { id: newDeploymentId(), seq: (last?.seq ?? 0) + 1, createdAt: this.now(), services, revisions, bundle: bundle?.file, bundleHash: bundle?.hash };
     this.list.push(d);
-    const insert = this.db.prepare("INSERT INTO deployments (id, seq, created_at, services, revisions) VALUES (?, ?, ?, ?, ?)");
-    // Nothing is acknowledged from this write: it only feeds the admin API's listings.
-    this.commit.enqueue(() => insert.run(d.id, d.seq, d.createdAt, JSON.stringify(d.services), JSON.stringify(d.revisions)));
+    const insert = this.db.prepare("INSERT INTO deployments (id, seq, created_at, services, revisions, bundle, bundle_hash) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    // Nothing is acknowledged from this write; pins that name it are queued after it (commit order).
+    this.commit.enqueue(() => insert.run(d.id, d.seq, d.createdAt, JSON.stringify(d.services), JSON.stringify(d.revisions), d.bundle ?? null, d.bundleHash ?? null));
     return d;
+  }
+
+  /** The build's bundle is no longer kept (nothing is pinned to it): written before the file is removed. */
+  dropBundle(id: string): string | undefined {
+    const d = this.get(id);
+    const file = d?.bundle;
+    if (!d || file === undefined) return undefined;
+    d.bundle = undefined;
+    const update = this.db.prepare("UPDATE deployments SET bundle = NULL WHERE id = ?");
+    this.commit.enqueue(() => update.run(id));
+    return file;
   }
 
   all(): Deployment[] {

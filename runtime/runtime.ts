@@ -21,6 +21,7 @@ import { adminError } from "./admin/shape.js";
 import { JournalCheckLog } from "./admin/journal_check.js";
 import type { Handler } from "./ingress/http.js";
 import { Deployments } from "./deployments.js";
+import { PinnedBuilds } from "./pinned_builds.js";
 import { acquireLock } from "./lock.js";
 import { adminWithIdentity, identityJson, ingressWithIdentity, newIdentity, type RuntimeIdentity } from "./identity.js";
 import { UserError } from "./errors.js";
@@ -119,6 +120,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     });
     releasers.add(() => engine.stop());
     const deployments = new Deployments(db, { enqueue: (w) => engine.write(w) }, () => engine.now());
+    const pinned = new PinnedBuilds(dataDir, deployments, engine, builder, log);
+    engine.hostDeployments(pinned);
+    // Bundles of earlier runs stay only if something unfinished is pinned to them.
+    const keep = pinned.pinnedBundles();
+    builder.prune(new Set([...keep, built.outfile]));
+    pinned.dropUnpinned(keep);
 
     // User code runs in worker threads of this process, and reads files relative to the
     // project as it would when started there: every path the runtime keeps is absolute.
@@ -126,14 +133,28 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     let pool!: WorkerPool;
     const services = await new Promise<ServiceManifest[]>((resolveReady, rejectReady) => {
       let first = true;
+      let adopted = false;
+      // A respawn while the first start still checks journals: it takes over once that is done.
+      let respawned: { w: WorkerLink; services: ServiceManifest[] } | undefined;
       pool = new WorkerPool(built.outfile, seam, {
         ready: (w, services) => {
-          engine.workerReady(w, services);
-          if (first) {
-            first = false;
-            deployments.record(services);
-            resolveReady(services);
+          if (!first) {
+            if (adopted) engine.workerReady(w, services, deployments.latest()?.id);
+            else respawned = { w, services };
+            return;
           }
+          first = false;
+          // A start is a reload from the builds the recovered invocations ran on.
+          void (async () => {
+            const findings = await engine.checkJournals(w, (d) => deployments.get(d)?.bundleHash === built.hash);
+            const d = deployments.record(services, { file: pinned.relativeBundle(built.outfile), hash: built.hash });
+            const decided = engine.adopt(w, services, d.id, findings);
+            pinned.stayed(decided.flatMap((f) => (f.stays ? [f.stays] : [])));
+            adopted = true;
+            if (respawned) engine.workerReady(respawned.w, respawned.services, d.id);
+            for (const line of describeFindings(decided)) log(line);
+            resolveReady(services);
+          })().catch(rejectReady);
         },
         loadError: (message, stack) => {
           if (first) {
@@ -145,12 +166,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         output,
       });
       releasers.add(() => pool.stop());
+      pinned.usePool(pool);
       pool.start();
     });
 
     const journalCheck = new JournalCheckLog();
     if (opts.watch ?? true) {
-      const reload = reloader({ builder, pool, engine, deployments, log, journalCheck, projectDir, firstBundle: built.outfile, firstInputs: built.inputs });
+      const reload = reloader({ builder, pool, engine, deployments, pinned, log, journalCheck, projectDir, firstInputs: built.inputs });
       const watcher = new SourceWatcher(projectDir, (files) => void reload(files));
       await watcher.start();
       releasers.add(() => watcher.stop());
@@ -220,8 +242,9 @@ function portGuards(opts: RuntimeOptions, host: string): { ingress: GuardPolicy;
 
 /**
  * A source changed: rebuild, load the build in a new worker, check every
- * in-flight journal against it, then switch over. One reload at a time; a
- * change during a reload triggers one more.
+ * in-flight journal against it, then switch over: what the new code follows
+ * moves to it, the rest stays on its build (engine.adopt). One reload at a
+ * time; a change during a reload triggers one more.
  */
 const CONFIG_FILES = ["package.json", "tsconfig.json"];
 
@@ -230,17 +253,15 @@ function reloader(ctx: {
   pool: WorkerPool;
   engine: Engine;
   deployments: Deployments;
+  pinned: PinnedBuilds;
   log: (l: string) => void;
   journalCheck: JournalCheckLog;
   projectDir: string;
-  firstBundle: string;
   firstInputs: string[];
 }) {
   const { builder, pool, engine, log } = ctx;
   let running = false;
   let again: string[] | undefined;
-  const bundles = new Map<number, string>();
-  let currentBundle = ctx.firstBundle;
   // Only files the bundle is made of (or project config) trigger a reload; after
   // a failed build any change may be the fix.
   let inputs: Set<string> | undefined = new Set(ctx.firstInputs);
@@ -266,20 +287,14 @@ function reloader(ctx: {
       log(`the new build failed to load; the last good build keeps serving: ${loaded.message}`);
       return;
     }
-    const findings = await engine.checkJournals(loaded.worker);
-    ctx.journalCheck.record(files, findings);
-    bundles.set(loaded.worker.id, built.outfile);
-    const previousBundle = currentBundle;
-    currentBundle = built.outfile;
+    const findings = await engine.checkJournals(loaded.worker, (d) => ctx.deployments.get(d)?.bundleHash === built.hash);
     pool.promote(loaded.worker, built.outfile);
-    ctx.deployments.record(loaded.services);
-    engine.adopt(loaded.worker, loaded.services, (old: WorkerLink) => {
-      old.stop();
-      builder.discard(bundles.get(old.id) ?? previousBundle);
-      bundles.delete(old.id);
-    });
-    log(`reloaded after a change to ${changed.join(", ")} (build ${Math.round(built.millis)} ms)`);
-    for (const line of describeFindings(findings)) log(line);
+    const deployment = ctx.deployments.record(loaded.services, { file: ctx.pinned.relativeBundle(built.outfile), hash: built.hash });
+    const decided = engine.adopt(loaded.worker, loaded.services, deployment.id, findings);
+    ctx.pinned.stayed(decided.flatMap((f) => (f.stays ? [f.stays] : [])));
+    ctx.journalCheck.record(files, decided);
+    log(`reloaded after a change to ${changed.join(", ")} (build ${Math.round(built.millis)} ms, ${deployment.id})`);
+    for (const line of describeFindings(decided)) log(line);
   };
   return async (files: string[]) => {
     if (running) {
@@ -303,7 +318,15 @@ function reloader(ctx: {
 export function describeFindings(findings: ReloadFinding[]): string[] {
   const lines: string[] = [];
   for (const f of findings) {
-    if (f.mismatch) {
+    if (f.stays) {
+      const why = f.mismatch
+        ? `its journal diverges from the new code at entry ${f.mismatch.index}: the journal holds ${f.mismatch.journaled}, the code now does ${f.mismatch.attempted}`
+        : `its journal could not be checked against the new code: ${f.inconclusive}`;
+      lines.push(
+        `${f.invocationId} ${f.target} stays on ${f.stays} (${why}); it finishes on the code it started with. ` +
+          `To move it anyway: restate-dev invocations resume ${f.invocationId} --deployment latest`,
+      );
+    } else if (f.mismatch) {
       lines.push(
         `journal check: ${f.invocationId} ${f.target} (${f.status}) would diverge at entry ${f.mismatch.index}: ` +
           `the journal holds ${f.mismatch.journaled}, the code now does ${f.mismatch.attempted}`,

@@ -39,6 +39,25 @@ describe("dashboard panel", () => {
     expect(lines.find((l) => l.includes("inv_1ok"))).toMatch(/completed\s+payments\/charge/);
     expect(lines.find((l) => l.includes("inv_1nap"))).toContain("sleeping, wakes up in 1m");
   });
+
+  it("shows the newest build, older builds invocations still run on, and which rows run on them", () => {
+    const info = { ingressUrl: "http://127.0.0.1:8080", adminUrl: "http://127.0.0.1:9070", services: [] };
+    const pinned = "inv_1pinned00000000000000000000000000";
+    const builds = [
+      { id: "dp_1new", uri: "restate-dev://build/3", created_at: "", services: [], latest: true, bundle_kept: true, pinned_invocations: [] },
+      { id: "dp_1gone", uri: "restate-dev://build/2", created_at: "", services: [], latest: false, bundle_kept: false, pinned_invocations: [] },
+      { id: "dp_1old", uri: "restate-dev://build/1", created_at: "", services: [], latest: false, bundle_kept: true, pinned_invocations: [pinned] },
+    ];
+    const rows = [row({ id: pinned, status: "running", pinned_deployment_id: "dp_1old" }), row({ id: "inv_1new0000000000000000000000000000000", status: "running", pinned_deployment_id: "dp_1new" })];
+    const { lastFrame } = render(createElement(DashboardPanel, { info, inspectable: false, rows, services: [], builds, now: NOW, width: 160 }));
+    const frame = lastFrame()!;
+    expect(frame).toContain("build 3 dp_1new (newest)");
+    expect(frame).toContain(`build 1 dp_1old (older): 1 invocation (${pinned}), on the code it started with`);
+    expect(frame).not.toContain("dp_1gone");
+    const lines = frame.split("\n");
+    expect(lines.find((l) => l.includes("inv_1pinned") && !l.includes("dp_1old"))).toContain("on build 1 (older)");
+    expect(lines.find((l) => l.includes("inv_1new"))).not.toContain("older");
+  });
 });
 
 describe("dashboard on a running runtime", () => {

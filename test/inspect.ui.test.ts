@@ -11,7 +11,7 @@ import { createElement } from "react";
 import { render, cleanup } from "ink-testing-library";
 import { Inspector, type InspectorProps } from "../cli/ui/inspector/Inspector.js";
 import type { BackendResponse, InspectorBackend, Method } from "../cli/ui/inspector/backend.js";
-import type { InvocationDetail, InvocationSummary, JournalEntryView, ServiceView } from "../cli/ui/inspector/types.js";
+import type { DeploymentView, InvocationDetail, InvocationSummary, JournalEntryView, ServiceView } from "../cli/ui/inspector/types.js";
 
 afterEach(() => cleanup());
 
@@ -88,6 +88,8 @@ const find = (i: string) => LIST.find((x) => x.id === i)!;
 
 const DETAILS: Record<string, InvocationDetail> = {
   [IDS.running]: detail(find(IDS.running), {
+    // A reload kept it on the build it started on.
+    pinned_deployment_id: "dp_1old",
     input: { trip: "t1" },
     journal: [
       entry({ index: 1, type: "Run", name: "flight", result: { value: { flight: "LH1", seat: "12A" } } }),
@@ -136,6 +138,11 @@ const DETAILS: Record<string, InvocationDetail> = {
   }),
 };
 
+const DEPLOYMENTS: DeploymentView[] = [
+  { id: "dp_1new", uri: "restate-dev://build/2", created_at: ago(10), services: [], latest: true, bundle_kept: true, pinned_invocations: [] },
+  { id: "dp_1old", uri: "restate-dev://build/1", created_at: ago(60), services: [], latest: false, bundle_kept: true, pinned_invocations: [IDS.running] },
+];
+
 const SERVICES: ServiceView[] = [
   { name: "cart", ty: "VirtualObject", handlers: [{ name: "add", ty: "Exclusive" }] },
   { name: "trips", ty: "Service", handlers: [{ name: "book" }, { name: "flaky" }, { name: "stepper" }] },
@@ -170,6 +177,7 @@ function fixtureBackend(opts: { mode?: "live" | "offline"; list?: InvocationSumm
         return d ? ok(d) : { status: 404, ok: false, text: "", json: { message: "not found" } };
       }
       if (method === "GET" && p === "/services") return ok({ services: SERVICES });
+      if (method === "GET" && p === "/deployments") return ok({ deployments: DEPLOYMENTS });
       if (method === "GET" && p === "/services/cart/state/u1") return ok({ service: "cart", key: "u1", state: { items: ["apple"], count: 1 } });
       if (method === "GET" && p === "/services/cart/keys/u1") return ok({ service: "cart", key: "u1", lock_holder: null, inbox: [] });
       if (method === "PATCH" && p.endsWith("/restart-as-new")) return ok({ new_invocation_id: IDS.restart });
@@ -415,6 +423,20 @@ describe("actions", () => {
     await ui.press(KEYS.enter);
     await ui.until((f) => f.includes(`✓ invoked cart/u1/add → ${IDS.cart}`), "the outcome");
     expect(ui.backend.calls.find((c) => c.path.startsWith("ingress:"))).toEqual({ method: "POST", path: "ingress:/cart/u1/add/send", body: '"apple"' });
+  });
+
+  it("shows the builds, and an invocation that runs on an older one says so", async () => {
+    const ui = mount({}, { columns: 140, rows: 30 });
+    await ui.until((f) => f.includes("trips/book"), "the list");
+    await ui.press("2");
+    const f = await ui.until((f) => f.includes("Builds"), "the builds");
+    expect(f).toContain("build 2 dp_1new (newest)");
+    expect(f).toContain(`build 1 dp_1old (older): 1 invocation (${IDS.running}), on the code it started with`);
+    await ui.press("1");
+    await ui.until((f) => f.includes("trips/book"), "the list");
+    await ui.press(KEYS.enter);
+    const d = await ui.until((f) => f.includes("on build 1 (older)"), "the invocation's build");
+    expect(rowsOf(d)[1]).toContain("on build 1 (older): finishes on the code it started with");
   });
 
   it("is read-only without a running runtime", async () => {

@@ -355,7 +355,7 @@ describe("tools over stdio, against a running up", () => {
     expect(await ok(stdio, "read_docs")).toContain('- Hot reload (read_docs {"topic":"hot-reload"}');
     const reload = await ok(stdio, "read_docs", { topic: "Hot reload" });
     expect(reload.startsWith("## Hot reload")).toBe(true);
-    expect(reload).toContain("journal check");
+    expect(reload).toContain("stays on the build it started on");
     expect(await ok(stdio, "read_docs", { topic: "determinism" })).toContain("570");
     const { resources } = await stdio.listResources();
     expect(resources.map((r) => r.uri)).toContain("restate-dev://docs/how-it-behaves");
@@ -376,7 +376,11 @@ describe("a journal mismatch after a hot reload", () => {
     expect(check).toMatch(/^last reload: \S+, after a change to src\/index\.ts/);
     expect(check).toContain(`${id} worker/drift (`);
     expect(check).toContain("would diverge at entry #1: the journal holds Run 'shout', the code now does Run 'whisper'");
-    expect(check).toContain(`kill_invocation {"id":"${id}"}`);
+    expect(check).toMatch(/it stays on dp_\w+, the build it started on, and finishes on that code/);
+    expect(check).toContain(`restate-dev invocations resume ${id} --deployment latest`);
+
+    // Moved to the new code by hand, it fails with the mismatch.
+    expect((await fetch(`${up.adminUrl}/invocations/${id}/resume?deployment=latest`, { method: "PATCH" })).status).toBe(200);
 
     const mismatch = await eventually(async () => {
       const m = await ok(stdio, "journal_mismatch", { id });

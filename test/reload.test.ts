@@ -1,7 +1,8 @@
 /**
  * `up` rebuilds on save: new invocations run the new code, in-flight ones
  * continue on it by replay, a build error keeps the last good build serving,
- * and every in-flight journal is checked against the new code before it resumes.
+ * and every in-flight journal is checked against the new code before it resumes
+ * (one it would not follow finishes on its own build: reload-pinning.test.ts).
  */
 import { relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,14 +65,17 @@ describe("hot reload", () => {
     expect(up.output()).not.toMatch(/journal check/);
   });
 
-  it("reports in-flight invocations whose journal the new code would not follow, with what to do", async () => {
+  it("keeps in-flight invocations whose journal the new code would not follow on their build, and says so", async () => {
     const inflight = (await call(up.ingressUrl, "/greeter/greet/send", JSON.stringify("d"))).json.invocationId;
     await eventually(async () => ((await call(up.adminUrl, `/invocations/${inflight}`, undefined, { method: "GET" })).json.journal.length > 0 ? true : undefined));
     await edit(source("v3", "whisper"));
-    const out = await eventually(() => (up.output().includes(`journal check: ${inflight}`) ? up.output() : undefined), 5000, "the journal check");
-    expect(out).toContain(`journal check: ${inflight} greeter/greet (running) would diverge at entry 1: the journal holds Run 'shout', the code now does Run 'whisper'`);
-    expect(out).toContain(`restate-dev invocations kill ${inflight}`);
-    await call(up.adminUrl, `/invocations/${inflight}/kill`, undefined, { method: "PATCH" });
+    const out = await eventually(() => (up.output().includes(`${inflight} greeter/greet stays on dp_`) ? up.output() : undefined), 5000, "the journal check");
+    expect(out).toContain(`(its journal diverges from the new code at entry 1: the journal holds Run 'shout', the code now does Run 'whisper'); it finishes on the code it started with`);
+    expect(out).toContain(`restate-dev invocations resume ${inflight} --deployment latest`);
+    const check = (await call(up.adminUrl, "/journal-check", undefined, { method: "GET" })).json;
+    expect(check.findings).toEqual([expect.objectContaining({ invocationId: inflight, stays: expect.stringMatching(/^dp_/) })]);
+    const r = await call(up.ingressUrl, `/restate/invocation/${inflight}/attach`, undefined, { method: "GET" });
+    expect(r.json).toBe("v2 hello d");
   });
 
   it("a build error keeps the last good build serving and shows file:line", async () => {

@@ -99,9 +99,25 @@ export async function describeInvocation(id: string, opts: Common): Promise<numb
       return 0;
     }
     const children = await childStatuses(admin, inv);
-    process.stdout.write(renderDescription(inv, children, stdoutStyle()));
+    process.stdout.write(renderDescription(inv, children, stdoutStyle(), await buildOf(admin, inv)));
     return 0;
   });
+}
+
+/** The deployment an invocation is pinned to, as GET /deployments/{id} says (not served offline: then just its id). */
+async function buildOf(admin: AdminClient, inv: InvocationSummary): Promise<PinnedBuild | undefined> {
+  const id = inv.pinned_deployment_id;
+  if (!id) return undefined;
+  const res = await admin.send("GET", `/deployments/${seg(id)}`).catch(() => undefined);
+  const d = res?.ok ? (res.json as { uri?: string; latest?: boolean }) : undefined;
+  return { id, ...(d?.uri ? { build: d.uri.replace(/^restate-dev:\/\/build\//, "") } : {}), ...(d?.latest !== undefined ? { latest: d.latest } : {}) };
+}
+
+export interface PinnedBuild {
+  id: string;
+  /** Its build number (GET /deployments/{id}'s uri). */
+  build?: string;
+  latest?: boolean;
 }
 
 const MAX_CHILDREN = 20;
@@ -119,7 +135,7 @@ async function childStatuses(admin: AdminClient, inv: InvocationDetail): Promise
   return found;
 }
 
-export function renderDescription(inv: InvocationDetail, children: Map<string, InvocationSummary>, style: Style): string {
+export function renderDescription(inv: InvocationDetail, children: Map<string, InvocationSummary>, style: Style, pinned?: PinnedBuild): string {
   const out: string[] = [];
   const field = (name: string, value: string) => out.push(`  ${style.dim(name.padEnd(16))}${value}`);
   out.push(`${style.bold(inv.id)}  ${inv.target}`);
@@ -135,6 +151,12 @@ export function renderDescription(inv: InvocationDetail, children: Map<string, I
   if (inv.modified_at) field("modified", inv.modified_at);
   field("invoked by", inv.invoked_by_id ? `${inv.invoked_by_target ?? "?"} ${style.dim(inv.invoked_by_id)}` : "ingress");
   if (inv.restarted_from) field("restarted from", inv.restarted_from);
+  if (pinned) {
+    const build = pinned.build ? ` (build ${pinned.build})` : "";
+    const older = pinned.latest === false && inv.status !== "completed";
+    field("deployment", `${pinned.id}${build}${pinned.latest ? style.dim(" the newest build") : ""}`);
+    if (older) out.push(`  ${" ".repeat(16)}${style.yellow("an older build: it finishes on the code it started with")} ${style.dim(`(to move it: restate-dev invocations resume ${inv.id} --deployment latest)`)}`);
+  }
   if (inv.idempotency_key) field("idempotency key", inv.idempotency_key);
   field("attempts", `${inv.retry_count} failed${inv.attempts.length ? `, the last ${when(inv.attempts[inv.attempts.length - 1]!.at, style)}` : ""}`);
 
@@ -191,7 +213,12 @@ export type Action = "kill" | "cancel" | "pause" | "resume" | "purge";
 export interface ActionOptions extends Common {
   yes?: boolean;
   limit?: string;
+  /** resume: `latest`, `keep` or a deployment id to run it on (as `restate invocations resume --deployment`). */
+  deployment?: string;
 }
+
+/** With --deployment, resume also moves running and suspended invocations to that build. */
+const MOVABLE = ["ready", "running", "suspended", "backing-off", "paused"];
 
 const ACTIONS: Record<Action, { statuses: string[]; done: string; which: string }> = {
   kill: { statuses: ["pending", "scheduled", "ready", "running", "suspended", "backing-off", "paused"], done: "killed", which: "unfinished" },
@@ -205,7 +232,8 @@ const ACTIONS: Record<Action, { statuses: string[]; done: string; which: string 
 export async function invocationAction(action: Action, selector: string, opts: ActionOptions): Promise<number> {
   const limit = parseLimit(opts.limit, 500);
   return withAdmin(connect(opts, "live"), async (admin) => {
-    const matched = await select(admin, action, selector, limit);
+    const moving = action === "resume" && opts.deployment !== undefined && opts.deployment !== "keep";
+    const matched = await select(admin, action, selector, limit, moving ? MOVABLE : undefined);
     if (matched.length === 0) {
       note(`no ${ACTIONS[action].which} invocations match '${selector}': nothing to ${action}`);
       if (opts.json) printJson([]);
@@ -216,12 +244,14 @@ export async function invocationAction(action: Action, selector: string, opts: A
     const results: Array<{ id: string; target: string; ok: boolean; message?: string }> = [];
     const style = stdoutStyle();
     for (const inv of matched) {
-      const res = await admin.send("PATCH", `/invocations/${seg(inv.id)}/${action}`);
+      const query = action === "resume" && opts.deployment !== undefined ? `?deployment=${encodeURIComponent(opts.deployment)}` : "";
+      const res = await admin.send("PATCH", `/invocations/${seg(inv.id)}/${action}${query}`);
       // Killing or cancelling a caller ends its children too: a child already done is not a failure.
       const alreadyDone = !res.ok && res.status === 409 && (action === "kill" || action === "cancel") && /completed/.test(errorMessage(res));
       results.push({ id: inv.id, target: inv.target, ok: res.ok || alreadyDone, ...(res.ok ? {} : { message: errorMessage(res) }) });
       if (!opts.json) {
-        const line = res.ok ? style.green(ACTIONS[action].done) : alreadyDone ? style.dim("already completed") : style.red(`failed: ${errorMessage(res)}`);
+        const done = moving ? `moved to ${opts.deployment === "latest" ? "the newest build" : opts.deployment}` : ACTIONS[action].done;
+        const line = res.ok ? style.green(done) : alreadyDone ? style.dim("already completed") : style.red(`failed: ${errorMessage(res)}`);
         process.stdout.write(`${inv.id}  ${inv.target}  ${line}\n`);
       }
     }
@@ -242,7 +272,7 @@ function hintFor(action: Action, id: string): string {
 }
 
 /** The invocations an id or a target prefix names, for this action. */
-async function select(admin: AdminClient, action: Action, selector: string, limit: number): Promise<InvocationSummary[]> {
+async function select(admin: AdminClient, action: Action, selector: string, limit: number, statuses = ACTIONS[action].statuses): Promise<InvocationSummary[]> {
   if (isInvocationId(selector)) return [await fetchInvocation(admin, selector)];
   const parts = selector.split("/");
   if (parts.length > 3 || parts.some((p) => p === "")) {
@@ -256,7 +286,7 @@ async function select(admin: AdminClient, action: Action, selector: string, limi
   } else if (second !== undefined) {
     q.set((await isKeyed(admin, service)) ? "key" : "handler", second);
   }
-  q.set("status", ACTIONS[action].statuses.join(","));
+  q.set("status", statuses.join(","));
   q.set("limit", String(limit));
   const res = check(await admin.send("GET", `/invocations?${q}`), LIST_HINT);
   return (res.json as { invocations: InvocationSummary[] }).invocations;

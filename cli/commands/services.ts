@@ -1,6 +1,12 @@
-/** `restate-dev services`: the registered services and handlers with their types and options. */
+/**
+ * `restate-dev services`: the registered services and handlers with their
+ * types and options, then the builds: the newest, and older ones that
+ * invocations still run on.
+ */
 import { check, adminTarget, withAdmin } from "../admin_client.js";
 import { printJson, stdoutStyle, table, type Style } from "../format.js";
+import { buildLines } from "../builds.js";
+import type { DeploymentView } from "../admin_types.js";
 
 interface RetryView {
   initial_interval?: string;
@@ -49,6 +55,11 @@ export async function services(opts: { adminUrl?: string; dir?: string; json?: b
       for (const h of s.handlers) rows.push(["", h.name, h.ty ?? "", options(h, style, false)]);
     }
     process.stdout.write(table(["SERVICE", "HANDLER", "TYPE", "OPTIONS"], rows, style));
+    const deployments = await admin.send("GET", "/deployments");
+    if (deployments.ok) {
+      const lines = buildLines((deployments.json as { deployments: DeploymentView[] }).deployments);
+      if (lines.length) process.stdout.write(`\n${style.bold("builds")}\n${lines.map((l) => `  ${l.older ? style.yellow(l.text) : l.text}\n`).join("")}`);
+    }
     return 0;
   });
 }

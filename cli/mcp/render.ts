@@ -117,6 +117,7 @@ export function describeText(inv: InvocationDetail, children: Map<string, Invoca
   out.push(`created ${inv.created_at}${inv.running_at ? `, last started ${inv.running_at}` : ""}${inv.completed_at ? `, completed ${inv.completed_at}` : ""}`);
   out.push(`invoked by: ${inv.invoked_by_id ? `${inv.invoked_by_target ?? "?"} ${inv.invoked_by_id}` : "ingress"}`);
   if (inv.restarted_from) out.push(`restarted from: ${inv.restarted_from} (diff_journals {"id":"${inv.id}"} compares the two)`);
+  if (inv.pinned_deployment_id) out.push(`deployment: ${inv.pinned_deployment_id} (the build it runs on; a reload keeps an invocation whose journal the new code does not follow on its own)`);
   if (inv.idempotency_key) out.push(`idempotency key: ${inv.idempotency_key}`);
   out.push(`attempts: ${inv.retry_count} failed${inv.attempts.length ? `, the last at ${inv.attempts[inv.attempts.length - 1]!.at ?? "?"}` : ""}`);
 

@@ -298,7 +298,7 @@ export function registerInspectTools(server: McpServer, ctx: ToolContext): void 
       title: "Reload journal check",
       description:
         "What the last hot reload's journal check found: every in-flight invocation (sleeping, suspended, backing off) was replayed against the new code, " +
-        "and those that would diverge from their journal are listed with the entry and what to do. Needs the running runtime.",
+        "and those that would diverge from their journal are listed with the entry; they stay on the build they started on and finish there. Needs the running runtime.",
       input: {},
       mutates: false,
       annotations: READ,
@@ -309,17 +309,22 @@ export function registerInspectTools(server: McpServer, ctx: ToolContext): void 
         const c = check(res, "this runtime may predate the journal check route: restart 'restate-dev up'").json as {
           checked_at: string | null;
           changed_files: string[];
-          findings: Array<{ invocationId: string; target: string; status: string; mismatch?: { index: number; journaled: string; attempted: string }; inconclusive?: string }>;
+          findings: Array<{ invocationId: string; target: string; status: string; mismatch?: { index: number; journaled: string; attempted: string }; inconclusive?: string; stays?: string }>;
         };
         if (c.checked_at === null) return "no reload since the runtime started, so no journal check has run (it runs when a source file changes)";
         const head = `last reload: ${c.checked_at}, after a change to ${c.changed_files.join(", ") || "?"}`;
         if (c.findings.length === 0) return `${head}\nevery in-flight invocation follows its journal on the new code`;
-        const lines = c.findings.map((f) =>
-          f.mismatch
-            ? `${f.invocationId} ${f.target} (${f.status}) would diverge at entry #${f.mismatch.index}: the journal holds ${f.mismatch.journaled}, the code now does ${f.mismatch.attempted}` +
-              `\n  undo the change, or kill_invocation {"id":"${f.invocationId}"} then restart_invocation {"id":"${f.invocationId}"${f.mismatch.index > 1 ? `,"from":${f.mismatch.index - 1}` : ""}}`
-            : `${f.invocationId} ${f.target} (${f.status}) could not be checked: ${f.inconclusive ?? "?"}`,
-        );
+        const lines = c.findings.map((f) => {
+          const found = f.mismatch
+            ? `${f.invocationId} ${f.target} (${f.status}) would diverge at entry #${f.mismatch.index}: the journal holds ${f.mismatch.journaled}, the code now does ${f.mismatch.attempted}`
+            : `${f.invocationId} ${f.target} (${f.status}) could not be checked: ${f.inconclusive ?? "?"}`;
+          if (f.stays) {
+            return `${found}\n  it stays on ${f.stays}, the build it started on, and finishes on that code; to move it to the new code anyway: restate-dev invocations resume ${f.invocationId} --deployment latest`;
+          }
+          return f.mismatch
+            ? `${found}\n  undo the change, or kill_invocation {"id":"${f.invocationId}"} then restart_invocation {"id":"${f.invocationId}"${f.mismatch.index > 1 ? `,"from":${f.mismatch.index - 1}` : ""}}`
+            : found;
+        });
         return `${head}\n${lines.join("\n")}`;
       }),
   );

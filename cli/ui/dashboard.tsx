@@ -1,5 +1,6 @@
 /**
- * The `up` dashboard, shown when stdout is a terminal: URLs and services, live
+ * The `up` dashboard, shown when stdout is a terminal: URLs and services, the
+ * builds (the newest, and older ones invocations still run on), live
  * invocations (from the admin API), and the runtime's log (builds, reloads,
  * journal checks, failures, handler output). It renders; it decides nothing.
  */
@@ -7,6 +8,8 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { Box, Static, Text, render, useInput, useStdin } from "ink";
 import { Inspector, httpBackend } from "./inspector/index.js";
 import { statusColour, statusLabel } from "./inspector/model.js";
+import { buildLines, olderBuildOf } from "../builds.js";
+import type { DeploymentView } from "../admin_types.js";
 
 type ServiceList = Array<{ name: string; ty: string; handlers: Array<{ name: string }> }>;
 
@@ -27,6 +30,7 @@ export interface ListedInvocation {
   completion_result: "success" | "failure" | null;
   completion_failure?: { code: number; message: string } | null;
   sleeping_until?: string | null;
+  pinned_deployment_id?: string | null;
 }
 
 interface Line {
@@ -52,18 +56,20 @@ function shorten(s: string, n: number): string {
 const POLL_MS = 500;
 
 /** The latest invocations and services, polled from the admin API. */
-function useAdminPoll(info: DashboardInfo | undefined): { rows: ListedInvocation[]; services: ServiceList | undefined } {
+function useAdminPoll(info: DashboardInfo | undefined): { rows: ListedInvocation[]; services: ServiceList | undefined; builds: DeploymentView[] | undefined } {
   const [rows, setRows] = useState<ListedInvocation[]>([]);
   const [services, setServices] = useState<ServiceList | undefined>(undefined);
+  const [builds, setBuilds] = useState<DeploymentView[] | undefined>(undefined);
   const adminUrl = info?.adminUrl;
   useEffect(() => {
     if (!adminUrl) return;
     let stopped = false;
     const poll = async () => {
       try {
-        const [inv, svc] = await Promise.all([fetch(`${adminUrl}/invocations?limit=12`), fetch(`${adminUrl}/services`)]);
+        const [inv, svc, dps] = await Promise.all([fetch(`${adminUrl}/invocations?limit=12`), fetch(`${adminUrl}/services`), fetch(`${adminUrl}/deployments`)]);
         if (inv.ok && !stopped) setRows(((await inv.json()) as { invocations: ListedInvocation[] }).invocations);
         if (svc.ok && !stopped) setServices(((await svc.json()) as { services: ServiceList }).services);
+        if (dps.ok && !stopped) setBuilds(((await dps.json()) as { deployments: DeploymentView[] }).deployments);
       } catch {
         // the runtime is stopping
       }
@@ -75,7 +81,7 @@ function useAdminPoll(info: DashboardInfo | undefined): { rows: ListedInvocation
       clearInterval(timer);
     };
   }, [adminUrl]);
-  return { rows, services };
+  return { rows, services, builds };
 }
 
 function Dashboard(props: { info: DashboardInfo | undefined; lines: Line[] }) {
@@ -110,13 +116,24 @@ function Dashboard(props: { info: DashboardInfo | undefined; lines: Line[] }) {
 }
 
 export function DashboardLive(props: { info: DashboardInfo | undefined; inspectable: boolean }) {
-  const { rows, services } = useAdminPoll(props.info);
-  return <DashboardPanel info={props.info} inspectable={props.inspectable} rows={rows} services={services ?? props.info?.services ?? []} now={Date.now()} width={process.stdout.columns ?? 100} />;
+  const { rows, services, builds } = useAdminPoll(props.info);
+  return (
+    <DashboardPanel
+      info={props.info}
+      inspectable={props.inspectable}
+      rows={rows}
+      services={services ?? props.info?.services ?? []}
+      {...(builds ? { builds } : {})}
+      now={Date.now()}
+      width={process.stdout.columns ?? 100}
+    />
+  );
 }
 
 /** The panel itself, from data: what the tests render. */
-export function DashboardPanel(props: { info: DashboardInfo | undefined; inspectable: boolean; rows: ListedInvocation[]; services: ServiceList; now: number; width: number }) {
+export function DashboardPanel(props: { info: DashboardInfo | undefined; inspectable: boolean; rows: ListedInvocation[]; services: ServiceList; builds?: DeploymentView[]; now: number; width: number }) {
   const { info, rows, now } = props;
+  const builds = buildLines(props.builds ?? []);
   const width = Math.max(60, Math.min(props.width, 160));
   return (
     <>
@@ -133,6 +150,11 @@ export function DashboardPanel(props: { info: DashboardInfo | undefined; inspect
         ) : (
           <Text>starting…</Text>
         )}
+        {builds.map((b) => (
+          <Text key={b.deployment.id} wrap="truncate" {...(b.older ? { color: "yellow" } : { dimColor: true })}>
+            {b.text}
+          </Text>
+        ))}
         {rows.length === 0 ? (
           <Text dimColor>no invocations yet: restate-dev invoke &lt;service&gt;/&lt;handler&gt; [json]</Text>
         ) : (
@@ -152,6 +174,7 @@ export function DashboardPanel(props: { info: DashboardInfo | undefined; inspect
                   </Text>
                 ) : null}
                 {r.status !== "completed" && r.sleeping_until ? <Text dimColor> sleeping, wakes up in {span(Date.parse(r.sleeping_until) - now)}</Text> : null}
+                {olderBuildOf(r, props.builds) ? <Text color="yellow"> on {olderBuildOf(r, props.builds)}</Text> : null}
               </Text>
             );
           })

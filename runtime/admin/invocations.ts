@@ -3,6 +3,7 @@
  * - `GET /invocations?service=&handler=&key=&scope=&status=a,b&limit=` (restate-dev's own; newest first)
  * - `GET /invocations/{id}`: metadata, input, result, journal and failed attempts
  * - Restate's actions: `PATCH /invocations/{id}/cancel|kill|pause|resume|purge|restart-as-new`
+ *   (`resume?deployment=latest|keep|dp_…` moves it to another build, as Restate's)
  *   and the deprecated `DELETE /invocations/{id}?mode=Cancel|Kill|Purge`.
  */
 import { json, type HttpRequest, type HttpResponse } from "../ingress/http.js";
@@ -12,6 +13,7 @@ import { isInvocationId } from "../engine/ids.js";
 import { entryFromRow, isCompleted, resultFromColumns, toBytes } from "../storage/codec.js";
 import type { Result } from "../../sdk/worker/protocol.js";
 import type { AdminReads, ListedInvocation } from "./reads.js";
+import type { Deployments } from "../deployments.js";
 import { adminError, badInvocationId, bodyJson, empty, errorResponse, invocationNotFound, isRecord, iso, showPayload } from "./shape.js";
 
 const STATUSES = ["pending", "scheduled", "ready", "running", "suspended", "backing-off", "paused", "completed"];
@@ -91,7 +93,7 @@ type Action = "cancel" | "kill" | "pause" | "resume" | "purge" | "restart-as-new
 const ACTIONS: Action[] = ["cancel", "kill", "pause", "resume", "purge", "restart-as-new"];
 
 /** `PATCH /invocations/{id}/{action}`. */
-export async function invocationAction(engine: Engine, reads: AdminReads, id: string, action: string, req: HttpRequest): Promise<HttpResponse> {
+export async function invocationAction(engine: Engine, reads: AdminReads, id: string, action: string, req: HttpRequest, deployments?: Deployments): Promise<HttpResponse> {
   if (!isInvocationId(id)) return badInvocationId(id);
   if (action === "purge-journal") {
     return adminError(501, "restate-dev does not implement purge-journal; PATCH /invocations/{id}/purge removes the whole completed invocation");
@@ -113,9 +115,16 @@ export async function invocationAction(engine: Engine, reads: AdminReads, id: st
         await operations.pause(engine, id);
         return empty(before === "running" ? 202 : 200);
       }
-      case "resume":
-        await operations.resume(engine, id);
+      case "resume": {
+        const deployment = req.query.get("deployment");
+        if (deployment === null) await operations.resume(engine, id);
+        else {
+          const bad = checkDeployment(deployment, deployments);
+          if (bad) return bad;
+          await operations.resume(engine, id, deployment);
+        }
         return empty(200);
+      }
       case "purge":
         await operations.purge(engine, id);
         return empty(200);
@@ -125,6 +134,14 @@ export async function invocationAction(engine: Engine, reads: AdminReads, id: st
   } catch (e) {
     return errorResponse(e);
   }
+}
+
+/** `?deployment=` of resume: `latest`, `keep`, or the id of a deployment whose build is still kept. */
+function checkDeployment(deployment: string, deployments: Deployments | undefined): HttpResponse | undefined {
+  if (deployment === "latest" || deployment === "keep") return undefined;
+  if (!deployment.startsWith("dp_")) return adminError(400, `bad deployment '${deployment}': pass latest, keep or a deployment id (dp_…; GET /deployments lists them)`);
+  if (deployments && !deployments.get(deployment)) return adminError(404, `The requested deployment '${deployment}' does not exist (GET /deployments lists them; latest names the newest)`);
+  return undefined;
 }
 
 /** The deprecated `DELETE /invocations/{id}?mode=Cancel|Kill|Purge` (default Cancel): 202 for all. */
@@ -186,6 +203,8 @@ function summary(row: ListedInvocation): Record<string, unknown> {
     invoked_by: row.invoked_by_id ? "service" : "ingress",
     invoked_by_id: row.invoked_by_id,
     restarted_from: row.restarted_from ?? null,
+    // The build its attempts run on (a reload keeps an invocation whose journal the new code does not follow on its own).
+    pinned_deployment_id: row.deployment_id ?? null,
     retry_count: row.retry_count,
     next_retry_at: iso(row.next_retry_at) ?? null,
     // A handler awaiting ctx.sleep shows as running until it suspends: say what it waits for.

@@ -29,7 +29,7 @@ const LIST_SQL = (from: string, only: string) => `SELECT id, service, handler, k
             invoked_by_index, inbox_seq, retry_count, next_retry_at, scheduled_at, last_failure, result_kind,
             CASE WHEN result_kind = 'failure' THEN result END AS result, created_at, modified_at, running_at, completed_at,
             cancel_seq, cancel_observed_index, restarted_from, suspended_waiting, completion_expires_at, journal_expires_at,
-            scope, limit_key, ${SLEEPING_UNTIL}
+            scope, limit_key, deployment_id, ${SLEEPING_UNTIL}
           FROM ${from}
           WHERE (@service IS NULL OR service = @service)
             AND (@handler IS NULL OR handler = @handler)

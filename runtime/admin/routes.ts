@@ -114,7 +114,7 @@ async function dispatch(ctx: Ctx, req: HttpRequest, s: string[]): Promise<HttpRe
   if (head === "health" && s.length === 1 && m === "GET") return { status: 200 };
   if (head === "version" && s.length === 1 && m === "GET") return versionRoute(opts.ingressUrl);
   if (head === "query" && s.length === 1 && m === "POST") return query.route(req);
-  if (head === "deployments" && m === "GET") return deploymentsRoute(opts.deployments, s);
+  if (head === "deployments" && m === "GET") return deploymentsRoute(opts.deployments, s, () => engine.pinnedInvocations(), engine.latestDeployment());
   if (head === "limits" && a === "rules") {
     if (s.length === 2 && m === "PUT") return putRules(ctx.rules, req);
     if (s.length === 3 && b === "bulk-delete" && m === "POST") return bulkDeleteRules(ctx.rules, req);
@@ -134,7 +134,7 @@ async function dispatch(ctx: Ctx, req: HttpRequest, s: string[]): Promise<HttpRe
     if (s.length === 1 && m === "GET") return listInvocations(reads, req);
     if (s.length === 2 && m === "GET") return describeInvocation(reads, a!);
     if (s.length === 2 && m === "DELETE") return deleteInvocation(engine, a!, req);
-    if (s.length === 3 && m === "PATCH") return invocationAction(engine, reads, a!, b!, req);
+    if (s.length === 3 && m === "PATCH") return invocationAction(engine, reads, a!, b!, req, opts.deployments);
   }
   return undefined;
 }

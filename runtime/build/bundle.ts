@@ -4,8 +4,9 @@
  * bundle and the worker share one SDK instance.
  */
 import { context, stop, type BuildOptions, type Message, type Plugin } from "esbuild";
-import { mkdirSync, writeFileSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdirSync, rmSync, readdirSync, openSync, writeSync, fsyncSync, closeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "../errors.js";
 
@@ -49,6 +50,8 @@ export interface BuildResult {
   millis: number;
   /** Source files the bundle was built from (absolute paths). */
   inputs: string[];
+  /** sha256 of the bundle's contents. */
+  hash: string;
 }
 
 export function errorsOf(e: unknown): UserError | undefined {
@@ -56,9 +59,13 @@ export function errorsOf(e: unknown): UserError | undefined {
   return errors?.length ? new UserError("BUILD_FAILED", formatMessages(errors), "fix the error above; the last good build keeps serving") : undefined;
 }
 
+const BUNDLE_NAME = /^bundle-(\d+)\.mjs$/;
+
 /**
  * Builds numbered bundles (bundle-1.mjs, bundle-2.mjs …) so that a worker
- * still running an older build keeps its file while a new worker loads the new one.
+ * still running an older build keeps its file while a new worker loads the new
+ * one. Bundles of earlier runs stay until `prune`: invocations pinned to an
+ * older build resume on it after a restart; numbering continues after them.
  */
 /**
  * esbuild's service process (~13 MiB) is stopped once no build came for this
@@ -78,8 +85,20 @@ export class Builder {
     private readonly outdir: string,
     private readonly projectDir: string,
   ) {
-    rmSync(outdir, { recursive: true, force: true });
     mkdirSync(outdir, { recursive: true });
+    for (const name of readdirSync(outdir)) {
+      const m = BUNDLE_NAME.exec(name);
+      if (m) this.n = Math.max(this.n, Number(m[1]));
+      else rmSync(join(outdir, name), { recursive: true, force: true });
+    }
+  }
+
+  /** Removes the bundles of earlier runs that are not in `keep` (absolute paths). */
+  prune(keep: Set<string>): void {
+    for (const name of readdirSync(this.outdir)) {
+      const file = join(this.outdir, name);
+      if (BUNDLE_NAME.test(name) && !keep.has(file)) rmSync(file, { force: true });
+    }
   }
 
   async build(): Promise<BuildResult> {
@@ -98,9 +117,10 @@ export class Builder {
     const out = result.outputFiles?.[0];
     if (!out) throw new UserError("BUILD_FAILED", "esbuild produced no output");
     const outfile = join(this.outdir, `bundle-${++this.n}.mjs`);
-    writeFileSync(outfile, out.contents);
+    writeDurably(outfile, out.contents);
     const inputs = Object.keys(result.metafile?.inputs ?? {}).map((f) => resolve(this.projectDir, f));
-    return { outfile, millis: performance.now() - started, inputs };
+    const hash = createHash("sha256").update(out.contents).digest("hex");
+    return { outfile, millis: performance.now() - started, inputs, hash };
   }
 
   /** Drops a bundle no worker uses any more. */
@@ -119,6 +139,29 @@ export class Builder {
     this.ctx = undefined;
     await ctx?.dispose();
     await stop();
+  }
+}
+
+/** The file is on disk before its deployment (and any pin naming it) is written: invocations resume on it after a crash. */
+function writeDurably(file: string, contents: Uint8Array): void {
+  const fd = openSync(file, "w");
+  try {
+    let off = 0;
+    while (off < contents.byteLength) off += writeSync(fd, contents, off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  // And its name in the folder.
+  try {
+    const dir = openSync(dirname(file), "r");
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  } catch {
+    // not every platform can open or sync a folder (Windows): the file's own sync is what it gets
   }
 }
 

@@ -1,8 +1,10 @@
 /**
- * Builds and their workers, engine side: which worker takes new attempts,
- * how many attempts each runs, the workers of replaced builds being retired
- * (stopped the moment they hold no attempt), and reload checks (dry runs)
- * waiting for their answer. The lifecycle asks; this returns decisions.
+ * Builds and their workers, engine side: which worker takes new attempts, the
+ * deployment (build) each worker runs, how many unfinished invocations are
+ * pinned to each deployment, how many attempts each worker runs, the workers
+ * of builds nothing is pinned to any more being retired (stopped the moment
+ * they hold no attempt), and reload checks (dry runs) waiting for their
+ * answer. The lifecycle asks; this returns decisions.
  */
 import type { Checked } from "../../sdk/worker/protocol.js";
 import type { WorkerLink } from "../workers/link.js";
@@ -10,10 +12,20 @@ import type { Clock } from "./clock.js";
 
 export class Builds {
   private worker: WorkerLink | undefined;
+  private currentDeployment: string | undefined;
+  /** The deployment each live worker runs (undefined without deployments: the testing kit). */
+  private readonly deploymentOf = new Map<number, string | undefined>();
+  private readonly links = new Map<number, WorkerLink>();
+  /** The live worker of each deployment that has one (the current one's too). */
+  private readonly workerOf = new Map<string, WorkerLink>();
+  /** Unfinished invocations pinned to each deployment. */
+  private readonly pins = new Map<string, number>();
   /** Attempts per worker. */
   private readonly load = new Map<number, number>();
-  /** Workers of older builds whose attempts are moving to the current one -> what to do once they hold none. */
+  /** Workers of builds nothing is pinned to -> what to do once they hold no attempt. */
   private readonly retiring = new Map<number, () => void>();
+  /** Workers stopped on purpose (a reload's deadline): their attempts move on, not counted as failures. */
+  private readonly stopping = new Set<number>();
   private readonly checks = new Map<number, (msg: Checked) => void>();
 
   constructor(private readonly clock: Clock) {}
@@ -23,20 +35,84 @@ export class Builds {
     return this.worker;
   }
 
-  /** `worker` takes every new attempt from now on; returns the one it replaces. */
-  makeCurrent(worker: WorkerLink): WorkerLink | undefined {
+  /** The deployment new invocations run on (the newest build). */
+  get latest(): string | undefined {
+    return this.currentDeployment;
+  }
+
+  /** `worker` (running `deploymentId`) takes every new attempt from now on; returns the one it replaces. */
+  makeCurrent(worker: WorkerLink, deploymentId?: string): WorkerLink | undefined {
     const previous = this.worker;
     this.worker = worker;
+    if (deploymentId !== undefined) this.currentDeployment = deploymentId;
+    this.attach(worker, deploymentId ?? this.currentDeployment);
     return previous;
   }
 
-  /** The previous build's worker: `retired` runs once it holds no attempt (see attemptEnded). */
+  /** `worker` runs `deploymentId` (an older build that invocations are pinned to). */
+  attach(worker: WorkerLink, deploymentId: string | undefined): void {
+    this.deploymentOf.set(worker.id, deploymentId);
+    this.links.set(worker.id, worker);
+    if (deploymentId !== undefined) this.workerOf.set(deploymentId, worker);
+  }
+
+  /** The live worker running `deploymentId`, if any. */
+  workerFor(deploymentId: string): WorkerLink | undefined {
+    return this.workerOf.get(deploymentId);
+  }
+
+  /** A live worker by id. */
+  linkOf(workerId: number): WorkerLink | undefined {
+    return this.links.get(workerId);
+  }
+
+  deploymentOfWorker(workerId: number): string | undefined {
+    return this.deploymentOf.get(workerId);
+  }
+
+  /**
+   * An invocation's pin moves from `from` to `to` (undefined: none; a completion
+   * unpins). Returns `from` when that left an older build with nothing pinned to it.
+   */
+  repin(from: string | undefined, to: string | undefined): string | undefined {
+    if (from === to) return undefined;
+    if (to !== undefined) this.pins.set(to, (this.pins.get(to) ?? 0) + 1);
+    if (from === undefined) return undefined;
+    const left = (this.pins.get(from) ?? 1) - 1;
+    if (left > 0) {
+      this.pins.set(from, left);
+      return undefined;
+    }
+    this.pins.delete(from);
+    return from === this.currentDeployment ? undefined : from;
+  }
+
+  pinned(deploymentId: string): number {
+    return this.pins.get(deploymentId) ?? 0;
+  }
+
+  /** Deployments with unfinished invocations pinned to them, and how many. */
+  allPins(): Map<string, number> {
+    return new Map(this.pins);
+  }
+
+  /** A worker nothing is pinned to: `retired` runs once it holds no attempt (see attemptEnded). */
   retire(workerId: number, retired: () => void): void {
     this.retiring.set(workerId, retired);
   }
 
+  /** Something is pinned to a retiring worker's build again: it stays. */
+  unretire(workerId: number): void {
+    this.retiring.delete(workerId);
+  }
+
   isRetiring(workerId: number): boolean {
     return this.retiring.has(workerId);
+  }
+
+  /** The worker is about to be stopped on purpose: its attempts will move on without counting a failure. */
+  stoppingOnPurpose(workerId: number): void {
+    this.stopping.add(workerId);
   }
 
   attemptStarted(workerId: number): void {
@@ -64,17 +140,22 @@ export class Builds {
   }
 
   /**
-   * A worker ended. `retired` (with its callback) if it was being retired: its
-   * attempts move on without counting a failure; else `crashed`.
+   * A worker ended. `retired` (with its callback) if it was being retired or
+   * stopped on purpose: its attempts move on without counting a failure; else `crashed`.
    */
   exited(worker: WorkerLink): { retired: (() => void) | undefined } | "crashed" {
+    const deploymentId = this.deploymentOf.get(worker.id);
+    this.deploymentOf.delete(worker.id);
+    this.links.delete(worker.id);
+    if (deploymentId !== undefined && this.workerOf.get(deploymentId) === worker) this.workerOf.delete(deploymentId);
+    if (this.worker === worker) this.worker = undefined;
+    const onPurpose = this.stopping.delete(worker.id);
     if (this.retiring.has(worker.id)) {
       const done = this.retiring.get(worker.id);
       this.retiring.delete(worker.id);
       return { retired: done };
     }
-    if (this.worker === worker) this.worker = undefined;
-    return "crashed";
+    return onPurpose ? { retired: undefined } : "crashed";
   }
 
   // --- reload checks -------------------------------------------------------------

@@ -137,6 +137,22 @@ export interface ReloadFinding {
   status: InvocationStatus;
   mismatch?: { index: number; journaled: string; attempted: string; message: string };
   inconclusive?: string;
+  /** The deployment it stays on (see `adopt`); absent if it moves to the new build anyway (its build is not kept). */
+  stays?: string;
+}
+
+/**
+ * Where the builds of pinned invocations come from: the runtime keeps each
+ * build's bundle and starts worker processes for it. Without one (the testing
+ * kit) every attempt runs on the current worker.
+ */
+export interface DeploymentHost {
+  /** Whether `deploymentId`'s build is still kept, so invocations can run on it. */
+  keeps(deploymentId: string): boolean;
+  /** Start a worker for `deploymentId` (it reports with `workerReady`); false if its build is gone. Called again while one starts: start no second one. */
+  spawn(deploymentId: string): boolean;
+  /** Nothing unfinished is pinned to `deploymentId` and it is not the newest build: stop `worker` (if any) and drop the build. */
+  retired(deploymentId: string, worker: WorkerLink | undefined): void;
 }
 
 export type StateChange = { replace: Map<string, Uint8Array> } | { set: string; value: Uint8Array } | { clear: string } | { clearAll: true };
@@ -168,6 +184,7 @@ export class Engine {
   private readonly builds: Builds;
   private readonly promises: DurablePromises;
   private readonly sweeper: Sweeper;
+  private host: DeploymentHost | undefined;
   private stopped = false;
 
   constructor(opts: EngineOptions) {
@@ -216,36 +233,200 @@ export class Engine {
     return this.services.get(service)?.handlers.find((h) => h.name === handler);
   }
 
-  /** A worker loaded the bundle: it takes every new attempt from now on. */
-  workerReady(worker: WorkerLink, services: ServiceManifest[]): void {
-    this.builds.makeCurrent(worker);
-    this.services = new Map(services.map((s) => [s.name, s]));
+  /** The runtime's keeper of builds: from now on invocations stay on the build they run on (see `adopt`). */
+  hostDeployments(host: DeploymentHost): void {
+    this.host = host;
+  }
+
+  /**
+   * A worker loaded a build. Without a deployment, or for the newest one, it
+   * takes every new attempt from now on (a first start, a respawn); for an
+   * older deployment it runs the invocations pinned to that build.
+   */
+  workerReady(worker: WorkerLink, services: ServiceManifest[], deploymentId?: string): void {
+    if (!worker.alive) return; // it ended before its ready was handled: its exit came first
+    const latest = this.builds.latest;
+    if (deploymentId !== undefined && latest !== undefined && deploymentId !== latest) {
+      this.builds.attach(worker, deploymentId);
+      if (this.builds.pinned(deploymentId) === 0) {
+        this.retireWorker(worker, deploymentId);
+        return;
+      }
+    } else {
+      this.builds.makeCurrent(worker, deploymentId);
+      this.services = new Map(services.map((s) => [s.name, s]));
+    }
+    this.startReady();
+  }
+
+  private startReady(): void {
     for (const inv of this.store.byAge()) {
       if (inv.status === "ready" && !inv.attempt) this.startAttempt(inv);
     }
   }
 
   /**
-   * A new build's worker takes over: new attempts go to it, and attempts on the
-   * previous worker are asked to suspend there and resume here by replay.
-   * One attempt runs on one worker: an attempt busy in a ctx.run finishes it on
-   * the old code; at the deadline the old worker is stopped, and only once it
-   * has exited do its attempts start again on the new one (as after a crash:
-   * a closure cut off runs again, never twice at once).
+   * A new build (`deploymentId`) takes over: new invocations run on it, and so
+   * does every in-flight one whose journal it follows. Those in `findings`
+   * (their journal diverges from the new code, or could not be checked) stay
+   * pinned to the build they run on, whose worker lives on until nothing
+   * pinned to it is left (then `DeploymentHost.retired`); they are returned
+   * with `stays` set. Attempts that move are asked to suspend on their old
+   * worker and resume here by replay. One attempt runs on one worker: an
+   * attempt busy in a ctx.run finishes it on the old code; at the deadline the
+   * old worker is stopped, and only once it has exited do its attempts start
+   * again (as after a crash: a closure cut off runs again, never twice at once).
    */
-  adopt(worker: WorkerLink, services: ServiceManifest[], retired: (old: WorkerLink) => void): void {
+  adopt(worker: WorkerLink, services: ServiceManifest[], deploymentId: string | undefined, findings: ReloadFinding[] = []): ReloadFinding[] {
     const previous = this.builds.current;
-    this.workerReady(worker, services);
-    if (!previous || previous === worker) return;
-    this.builds.retire(previous.id, () => retired(previous));
-    for (const inv of this.attemptsOn(previous.id)) this.seam.send(previous.id, { t: "suspend", attemptId: inv.attempt!.attemptId });
-    this.builds.retireIfIdle(previous.id)?.();
+    const diverging = new Map(findings.map((f) => [f.invocationId, f]));
+    this.builds.makeCurrent(worker, deploymentId);
+    // It ended during the journal check: the build is current all the same, and its next worker takes over when ready.
+    if (!worker.alive) this.builds.exited(worker);
+    this.services = new Map(services.map((s) => [s.name, s]));
+    const decided: ReloadFinding[] = [];
+    const movingOff = new Set<number>();
+    for (const inv of [...this.store.all()]) {
+      if (inv.status === "completed") continue;
+      const finding = diverging.get(inv.id);
+      const from = inv.deploymentId;
+      if (finding && from !== undefined && from !== deploymentId && this.host?.keeps(from)) {
+        decided.push({ ...finding, stays: from });
+        continue;
+      }
+      if (finding) decided.push(finding);
+      if (from !== undefined) this.pin(inv, deploymentId);
+      const attempt = inv.attempt;
+      if (attempt && attempt.workerId !== worker.id) {
+        movingOff.add(attempt.workerId);
+        this.seam.send(attempt.workerId, { t: "suspend", attemptId: attempt.attemptId });
+      }
+    }
+    if (previous && previous !== worker) {
+      const was = this.builds.deploymentOfWorker(previous.id);
+      if (was === undefined || this.builds.pinned(was) === 0) this.retireWorker(previous, was);
+    }
     const deadline = this.defaults.reloadDeadlineMs;
-    this.timers.background(deadline, () => {
-      if (!this.builds.isRetiring(previous.id)) return;
-      this.log(`the previous build still runs ${this.builds.attemptsOn(previous.id)} attempt(s) after ${deadline / 1000} s: stopping its worker; they continue on the new build by replay`);
-      previous.stop();
-    });
+    for (const workerId of movingOff) {
+      this.timers.background(deadline, () => {
+        const link = this.builds.linkOf(workerId);
+        if (!link) return;
+        const stuck = this.movingAttemptsOn(workerId);
+        if (stuck === 0) return;
+        this.log(`the previous build still runs ${stuck} attempt(s) after ${deadline / 1000} s: stopping its worker; they continue on the new build by replay`);
+        this.builds.stoppingOnPurpose(workerId);
+        link.stop();
+      });
+    }
+    this.startReady();
+    return decided;
+  }
+
+  /** Attempts on `workerId` whose invocation runs on another build now (moving off it). */
+  private movingAttemptsOn(workerId: number): number {
+    if (this.builds.attemptsOn(workerId) === 0) return 0;
+    if (this.builds.isRetiring(workerId)) return this.builds.attemptsOn(workerId);
+    const runs = this.builds.deploymentOfWorker(workerId);
+    return this.store.onWorker(workerId).filter((inv) => (inv.deploymentId ?? this.builds.latest) !== runs).length;
+  }
+
+  /** A worker whose build nothing is pinned to: stopped (and its build dropped) once it holds no attempt. */
+  private retireWorker(worker: WorkerLink | undefined, deploymentId: string | undefined): void {
+    const done = () => {
+      if (deploymentId !== undefined && this.host) this.host.retired(deploymentId, worker);
+      else worker?.stop();
+    };
+    if (!worker) return done();
+    this.builds.retire(worker.id, done);
+    this.builds.retireIfIdle(worker.id)?.();
+  }
+
+  private retireDeployment(deploymentId: string): void {
+    if (deploymentId === this.builds.latest) return;
+    this.retireWorker(this.builds.workerFor(deploymentId), deploymentId);
+  }
+
+  /**
+   * Pins an invocation to a deployment (its next attempts run that build),
+   * written in commit order before anything its next attempt journals. A build
+   * left with nothing pinned to it is retired.
+   */
+  private pin(inv: ActiveInvocation, to: string | undefined): void {
+    const from = inv.deploymentId;
+    if (from === to) return;
+    inv.deploymentId = to;
+    const keeps = to !== undefined ? this.builds.workerFor(to) : undefined;
+    if (keeps) this.builds.unretire(keeps.id);
+    const emptied = this.builds.repin(from, to);
+    const id = inv.id;
+    this.commit.enqueue(() => this.q.setDeployment(id, to ?? null));
+    if (emptied !== undefined) this.retireDeployment(emptied);
+  }
+
+  /** The worker an attempt of `inv` runs on: its build's (started if need be), else the current one. */
+  private workerFor(inv: ActiveInvocation): WorkerLink | undefined {
+    const pinned = inv.deploymentId;
+    if (pinned === undefined || !this.host || pinned === this.builds.latest) return this.builds.current;
+    const worker = this.builds.workerFor(pinned);
+    if (worker?.alive) {
+      this.builds.unretire(worker.id);
+      return worker;
+    }
+    // Its build's worker is ending (its exit starts this again) or starting (its ready does).
+    if (worker || this.host.spawn(pinned)) return undefined;
+    this.log(`${inv.id} ${describeTarget(inv)} was pinned to ${pinned}, whose build is no longer kept: it continues on the newest build`);
+    this.pin(inv, this.builds.latest);
+    return this.builds.current;
+  }
+
+  /** A kept build could not be loaded again: what waits for it runs on the newest build (`keeps` says false for it by now). */
+  buildLost(deploymentId: string): void {
+    for (const inv of [...this.store.all()]) {
+      if (inv.deploymentId === deploymentId && inv.status === "ready" && !inv.attempt) this.startAttempt(inv);
+    }
+  }
+
+  /** The deployment new invocations run on (the newest build), if the runtime has deployments. */
+  latestDeployment(): string | undefined {
+    return this.builds.latest;
+  }
+
+  /** Whether invocations can be moved to `deploymentId` (the newest build, or one still kept). */
+  keepsDeployment(deploymentId: string): boolean {
+    return deploymentId === this.builds.latest || (this.host?.keeps(deploymentId) ?? false);
+  }
+
+  /**
+   * Unfinished invocations per deployment they are pinned to: how many, and
+   * (for older builds only, at most `limit`) which. The newest build's would
+   * be every invocation in flight, and the dashboard asks twice a second.
+   */
+  pinnedInvocations(limit = 100): Map<string, { count: number; ids: string[] }> {
+    const out = new Map<string, { count: number; ids: string[] }>();
+    const latest = this.builds.latest;
+    let older = false;
+    for (const [d, count] of this.builds.allPins()) {
+      out.set(d, { count, ids: [] });
+      if (d !== latest) older = true;
+    }
+    if (!older) return out;
+    for (const inv of this.store.all()) {
+      if (inv.deploymentId === undefined || inv.deploymentId === latest || inv.status === "completed") continue;
+      const pins = out.get(inv.deploymentId);
+      if (pins && pins.ids.length < limit) pins.ids.push(inv.id);
+    }
+    return out;
+  }
+
+  /**
+   * Pins an in-flight invocation to another deployment (`resume --deployment`):
+   * a running attempt on another build is asked to suspend and continues there by replay.
+   */
+  moveInvocation(inv: ActiveInvocation, deploymentId: string): void {
+    if (inv.deploymentId === deploymentId) return;
+    this.pin(inv, deploymentId);
+    const attempt = inv.attempt;
+    if (attempt && this.builds.deploymentOfWorker(attempt.workerId) !== deploymentId) this.seam.send(attempt.workerId, { t: "suspend", attemptId: attempt.attemptId });
   }
 
   /**
@@ -253,8 +434,11 @@ export class Engine {
    * offline (no closure runs, nothing is written), and reports those whose
    * journal the new code would not follow.
    */
-  checkJournals(worker: WorkerLink, timeoutMs = 3000): Promise<ReloadFinding[]> {
-    const targets = [...this.store.all()].filter((inv) => inv.journal.size > 0 && inv.status !== "pending" && inv.status !== "scheduled");
+  checkJournals(worker: WorkerLink, sameCode: (deploymentId: string) => boolean = () => false, timeoutMs = 3000): Promise<ReloadFinding[]> {
+    // A build of the same bundle (a restart without a change) follows every journal of its twin.
+    const targets = [...this.store.all()].filter(
+      (inv) => inv.journal.size > 0 && inv.status !== "pending" && inv.status !== "scheduled" && inv.status !== "completed" && !(inv.deploymentId !== undefined && sameCode(inv.deploymentId)),
+    );
     return Promise.all(
       targets.map(async (inv): Promise<ReloadFinding | undefined> => {
         const attemptId = this.store.newAttemptId();
@@ -272,17 +456,23 @@ export class Engine {
   /** A worker died: every attempt it ran fails and is retried. A retired worker's attempts move on, not counted as failures. */
   private workerExited(worker: WorkerLink, description: string): void {
     if (this.stopped) return;
+    const build = this.builds.deploymentOfWorker(worker.id);
     const outcome = this.builds.exited(worker);
     if (outcome !== "crashed") {
+      // Those pinned to its build start again on a new worker of that build.
       for (const inv of this.attemptsOn(worker.id)) {
         this.endAttempt(inv);
         this.startAttempt(inv);
       }
       outcome.retired?.();
-      return;
+    } else {
+      for (const inv of this.store.onWorker(worker.id)) {
+        this.attemptFailed(inv, { t: "error", attemptId: inv.attempt!.attemptId, code: 500, message: `the worker thread ended (${description}) while this attempt was running` });
+      }
     }
-    for (const inv of this.store.onWorker(worker.id)) {
-      this.attemptFailed(inv, { t: "error", attemptId: inv.attempt!.attemptId, code: 500, message: `the worker thread ended (${description}) while this attempt was running` });
+    // An older build's worker ended: what waits to run on that build asks for a new one.
+    if (build !== undefined && build !== this.builds.latest && this.builds.pinned(build) > 0) {
+      for (const inv of [...this.store.all()]) if (inv.deploymentId === build && inv.status === "ready" && !inv.attempt) this.startAttempt(inv);
     }
   }
 
@@ -344,7 +534,10 @@ export class Engine {
       restartedFrom: restart?.from,
       scope: req.scope,
       limitKey: req.limitKey,
+      // New invocations run the newest build; the insert pins them to it (no write of its own).
+      deploymentId: this.host ? this.builds.latest : undefined,
     };
+    this.builds.repin(undefined, inv.deploymentId);
     if (!delayed && holdsLock(inv)) this.enterInbox(inv);
     this.store.add(inv);
     if (inv.idempotencyKey !== undefined) this.store.rememberIdempotency(idempotencyMapKey(req), inv.id);
@@ -568,6 +761,7 @@ export class Engine {
     }
     const rows = this.q.unfinished();
     for (const row of rows) this.store.add(fromRow(row, this.q.journal(row.id)));
+    for (const inv of this.store.all()) this.builds.repin(undefined, inv.deploymentId);
     for (const c of this.q.earlyCompletions()) {
       if (this.store.has(c.invocation_id)) this.store.addEarly(c.invocation_id, c.idx, resultFromColumns(c.result_kind, c.result)!);
     }
@@ -658,9 +852,9 @@ export class Engine {
       if (inv.status !== "pending") this.setStatus(inv, "pending");
       return;
     }
-    const worker = this.builds.current;
+    const worker = this.workerFor(inv);
     if (!worker) {
-      inv.status = "ready"; // started when a worker is ready
+      inv.status = "ready"; // started when a worker (of its build) is ready
       return;
     }
     const now = this.clock.now();
@@ -675,6 +869,9 @@ export class Engine {
     const unwritten = this.unwrittenRows.get(inv.id);
     if (unwritten) Object.assign(unwritten, { status: "running", running_at: now, modified_at: now });
     else this.commit.enqueue(() => this.q.setRunning(inv.id, now));
+    // Pinned at insert; an attempt on another build (none was current then) pins it there, queued before anything it journals.
+    const build = this.builds.deploymentOfWorker(worker.id);
+    if (build !== inv.deploymentId) this.pin(inv, build);
     this.seam.send(worker.id, { ...this.startMessage(inv, attemptId), ...(gated ? { gated: true } : {}) });
     this.touch(inv);
   }
@@ -1015,11 +1212,12 @@ export class Engine {
   // --- suspension ------------------------------------------------------------------------------
 
   private suspend(inv: ActiveInvocation, waitingOn: number[]): void {
-    const movingOff = this.builds.isRetiring(inv.attempt!.workerId);
+    const workerId = inv.attempt!.workerId;
+    const movingOff = this.builds.isRetiring(workerId) || this.builds.deploymentOfWorker(workerId) !== (inv.deploymentId ?? this.builds.latest);
     this.endAttempt(inv);
     inv.waitingOn = new Set(waitingOn);
     if (movingOff || waitingOn.some((i) => inv.journal.get(i)?.result)) {
-      // Its worker is being replaced (continue on the new code at once), or a completion raced the suspension.
+      // It moves to another build (continue there at once), or a completion raced the suspension.
       this.resumeSuspended(inv);
       return;
     }
@@ -1119,6 +1317,9 @@ export class Engine {
     this.timers.cancelStart(inv.id);
     this.endAttempt(inv);
     inv.status = "completed";
+    // Nothing runs on its build for it any more: an older build left with nothing pinned retires.
+    const emptied = this.builds.repin(inv.deploymentId, undefined);
+    if (emptied !== undefined) this.retireDeployment(emptied);
     const opts = this.optionsOf(inv);
     const isWorkflowRun = inv.handlerType === "workflow";
     const retention = isWorkflowRun

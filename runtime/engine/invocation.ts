@@ -51,6 +51,8 @@ export interface ActiveInvocation {
   /** Flow control (flow_control.ts): the scope it runs in, and its limit key. */
   scope?: string | undefined;
   limitKey?: string | undefined;
+  /** The deployment (build) it runs on: the newest when it was made, until a reload or an operator moves it; undefined without deployments (the testing kit). */
+  deploymentId?: string | undefined;
 }
 
 /** Exclusive handlers of objects and workflow runs hold the key's lock. */
@@ -94,6 +96,7 @@ export function fromRow(row: InvocationRow, entries: EntryRow[]): ActiveInvocati
     restartedFrom: row.restarted_from ?? undefined,
     scope: row.scope ?? undefined,
     limitKey: row.limit_key ?? undefined,
+    deploymentId: row.deployment_id ?? undefined,
   };
 }
 
@@ -140,6 +143,7 @@ export function toRow(inv: ActiveInvocation): NewInvocation {
     restarted_from: inv.restartedFrom ?? null,
     scope: inv.scope ?? null,
     limit_key: inv.limitKey ?? null,
+    deployment_id: inv.deploymentId ?? null,
   };
 }
 

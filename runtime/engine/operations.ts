@@ -46,12 +46,24 @@ export function pause(engine: Engine, id: string): Promise<void> {
   });
 }
 
-/** Resume a paused, suspended or backing-off invocation now. */
-export function resume(engine: Engine, id: string): Promise<void> {
+/**
+ * Resume a paused, suspended or backing-off invocation now. `deployment`
+ * (`latest`, `keep` or a `dp_…` id, as Restate's) pins it to that build first;
+ * a running attempt on another build suspends and continues there by replay.
+ */
+export function resume(engine: Engine, id: string, deployment?: string): Promise<void> {
   return engine.durably(() => {
     const inv = activeOr404(engine, id, `The invocation '${id}' is completed, cannot be resumed.`);
     if (inv.status === "pending" || inv.status === "scheduled") {
       throw requestError("TOO_EARLY", 425, `The invocation '${id}' is either inboxed or scheduled, cannot be resumed.`);
+    }
+    if (deployment !== undefined && deployment !== "keep") {
+      const target = deployment === "latest" ? engine.latestDeployment() : deployment;
+      if (target === undefined) throw requestError("NO_DEPLOYMENT", 409, `No deployment is loaded yet, so the invocation '${id}' cannot move to one.`);
+      if (!engine.keepsDeployment(target)) {
+        throw requestError("NOT_KEPT", 409, `The build of deployment '${target}' is no longer kept (nothing was pinned to it); the invocation '${id}' can move to latest.`);
+      }
+      engine.moveInvocation(inv, target);
     }
     engine.resumeInvocation(inv);
   });

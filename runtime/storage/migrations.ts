@@ -1,5 +1,6 @@
 import { INTROSPECTION_VIEWS_SQL } from "./views.js";
 import { MIGRATION_5_SQL } from "./views_v5.js";
+import { MIGRATION_7_SQL } from "./views_v7.js";
 
 /**
  * Numbered schema migrations. Each runs once, in its own transaction, and is
@@ -150,5 +151,10 @@ CREATE INDEX invocations_created ON invocations(created_at);
 -- Retention finds expired journals without scanning every invocation.
 CREATE INDEX invocations_journal_expiry ON invocations(journal_expires_at) WHERE journal_expires_at IS NOT NULL;
 `,
+  },
+  {
+    version: 7,
+    name: "hot reload pinning: the deployment each invocation runs on, the bundle each deployment keeps",
+    sql: MIGRATION_7_SQL,
   },
 ];

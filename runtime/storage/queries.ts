@@ -37,13 +37,15 @@ export interface InvocationRow {
   suspended_waiting: string | null;
   completion_expires_at: number | null;
   journal_expires_at: number | null;
+  /** The deployment it runs on (migration 7): the newest build when it was made, until moved. */
+  deployment_id: string | null;
 }
 
 export type NewInvocation = Pick<
   InvocationRow,
   | "id" | "service" | "handler" | "key" | "service_type" | "handler_type" | "status" | "headers" | "idempotency_key" | "seed"
   | "invoked_by_id" | "invoked_by_index" | "inbox_seq" | "retry_count" | "next_retry_at" | "scheduled_at" | "last_failure"
-  | "created_at" | "modified_at" | "running_at" | "restarted_from" | "scope" | "limit_key"
+  | "created_at" | "modified_at" | "running_at" | "restarted_from" | "scope" | "limit_key" | "deployment_id"
 > & { input: Uint8Array };
 
 export interface AttemptFailure {
@@ -66,13 +68,14 @@ export class Queries {
     this.s = {
       insertInvocation: p(`INSERT INTO invocations (id, service, handler, key, service_type, handler_type, status, input, headers,
           idempotency_key, seed, invoked_by_id, invoked_by_index, inbox_seq, retry_count, next_retry_at, scheduled_at, last_failure,
-          created_at, modified_at, running_at, restarted_from, scope, limit_key)
+          created_at, modified_at, running_at, restarted_from, scope, limit_key, deployment_id)
         VALUES (@id, @service, @handler, @key, @service_type, @handler_type, @status, @input, @headers, @idempotency_key, @seed,
           @invoked_by_id, @invoked_by_index, @inbox_seq, @retry_count, @next_retry_at, @scheduled_at, @last_failure, @created_at, @modified_at,
-          @running_at, @restarted_from, @scope, @limit_key)`),
+          @running_at, @restarted_from, @scope, @limit_key, @deployment_id)`),
       setStatus: p(`UPDATE invocations SET status = ?, modified_at = ? WHERE id = ?`),
       setInbox: p(`UPDATE invocations SET status = ?, inbox_seq = ?, modified_at = ? WHERE id = ?`),
       setRunning: p(`UPDATE invocations SET status = 'running', running_at = ?, modified_at = ? WHERE id = ?`),
+      setDeployment: p(`UPDATE invocations SET deployment_id = ? WHERE id = ?`),
       setBackingOff: p(`UPDATE invocations SET status = ?, retry_count = ?, next_retry_at = ?, last_failure = ?, modified_at = ? WHERE id = ?`),
       complete: p(`UPDATE invocations SET status = 'completed', result_kind = ?, result = ?, completed_at = ?, modified_at = ?,
           next_retry_at = NULL, completion_expires_at = ?, journal_expires_at = ? WHERE id = ?`),
@@ -130,6 +133,10 @@ export class Queries {
   }
   setRunning(id: string, now: number): void {
     this.st("setRunning").run(now, now, id);
+  }
+  /** Pins an invocation to a deployment: its next attempts run that build. */
+  setDeployment(id: string, deploymentId: string | null): void {
+    this.st("setDeployment").run(deploymentId, id);
   }
   setBackingOff(id: string, status: string, retryCount: number, nextRetryAt: number | null, lastFailure: string | null, now: number): void {
     this.st("setBackingOff").run(status, retryCount, nextRetryAt, lastFailure, now, id);

@@ -20,7 +20,7 @@ import { InvocationDetailScreen } from "./components/detail.js";
 import { MismatchScreen } from "./components/mismatch.js";
 import { DiffScreen, diffRows } from "./components/diff.js";
 import { ServicesScreen, serviceRows } from "./components/services.js";
-import type { InvocationDetail, InvocationSummary, KeyState, KeyStatus, ServiceView } from "./types.js";
+import type { DeploymentView, InvocationDetail, InvocationSummary, KeyState, KeyStatus, ServiceView } from "./types.js";
 
 export interface InspectorProps {
   backend: InspectorBackend;
@@ -79,6 +79,8 @@ function InspectorApp(props: InspectorProps) {
   const diffLeft = usePoll<InvocationDetail>(backend, screen.kind === "diff" ? `/invocations/${seg(screen.left)}` : null, 1000);
   const diffRight = usePoll<InvocationDetail>(backend, screen.kind === "diff" ? `/invocations/${seg(screen.right)}` : null, 1000);
   const services = usePoll<{ services: ServiceView[] }>(backend, screen.kind === "services" ? "/services" : null, 2000);
+  // The builds, and what still runs on older ones (not served offline: then nothing is shown).
+  const builds = usePoll<{ deployments: DeploymentView[] }>(backend, screen.kind === "services" || screen.kind === "detail" ? "/deployments" : null, 2000);
 
   const width = Math.max(MIN.columns, size.columns);
   // One line short of the terminal: ink redraws a frame as tall as the terminal by clearing it (flicker).
@@ -195,6 +197,7 @@ function InspectorApp(props: InspectorProps) {
             width={width}
             height={area}
             now={now}
+            {...(builds.data ? { builds: builds.data.deployments } : {})}
           />
         );
         break;
@@ -213,6 +216,7 @@ function InspectorApp(props: InspectorProps) {
             width={width}
             height={area}
             note={services.error ? "read-only: the handlers that have invocations" : undefined}
+            {...(builds.data ? { builds: builds.data.deployments } : {})}
           />
         );
         break;

@@ -10,7 +10,8 @@ import { age, callLinks, findMismatch, fit, resultPreview, shortError, statusCol
 import { entryPaneLines, isKeyed, stateNames, timelineRows, type PaneLine, type TimelineRow } from "../timeline.js";
 import { DETAIL_TABS, type DetailCursor } from "../state.js";
 import { windowStart } from "./list.js";
-import type { InvocationDetail, InvocationSummary, KeyState, KeyStatus } from "../types.js";
+import type { DeploymentView, InvocationDetail, InvocationSummary, KeyState, KeyStatus } from "../types.js";
+import { olderBuildOf } from "../../../builds.js";
 
 export interface DetailProps {
   id: string;
@@ -25,6 +26,8 @@ export interface DetailProps {
   width: number;
   height: number;
   now: number;
+  /** GET /deployments: an invocation on an older build says so. */
+  builds?: DeploymentView[];
 }
 
 /** Side by side from this width on; stacked below it. */
@@ -59,7 +62,7 @@ export function InvocationDetailScreen(props: DetailProps) {
   );
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
-      <TitleLine inv={inv} now={props.now} error={props.error} />
+      <TitleLine inv={inv} now={props.now} error={props.error} older={olderBuildOf(inv, props.builds)} />
       <Banner inv={inv} />
       {wide ? (
         <Box flexDirection="row" height={body}>
@@ -77,7 +80,7 @@ export function InvocationDetailScreen(props: DetailProps) {
   );
 }
 
-function TitleLine(props: { inv: InvocationDetail; now: number; error: string | undefined }) {
+function TitleLine(props: { inv: InvocationDetail; now: number; error: string | undefined; older: string | undefined }) {
   const { inv } = props;
   const label = statusLabel(inv);
   const retry =
@@ -94,6 +97,7 @@ function TitleLine(props: { inv: InvocationDetail; now: number; error: string | 
         {statusMark(label)} {label}
       </T>
       {inv.retry_count > 0 ? <T color="yellow"> ×{inv.retry_count} failed</T> : null}
+      {props.older ? <T color="yellow"> on {props.older}: finishes on the code it started with</T> : null}
       <Text dimColor>
         {"  "}created {age(inv.created_at, props.now)} ago{retry}
       </Text>

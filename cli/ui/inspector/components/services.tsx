@@ -1,9 +1,14 @@
-/** The services screen: each service with its type, and each handler with its type and its invocations by status. */
+/**
+ * The services screen: each service with its type, and each handler with its
+ * type and its invocations by status; below, the builds (the newest, and older
+ * ones that invocations still run on).
+ */
 import { Box, Text } from "ink";
 import { T } from "../theme.js";
 import { fit, statusColour, statusCounts, statusMark } from "../model.js";
 import { windowStart } from "./list.js";
-import type { InvocationSummary, ServiceView } from "../types.js";
+import type { DeploymentView, InvocationSummary, ServiceView } from "../types.js";
+import { buildLines } from "../../../builds.js";
 
 export interface ServiceRow {
   service: string;
@@ -35,9 +40,10 @@ export function serviceRows(services: ServiceView[] | undefined, list: Invocatio
   return rows;
 }
 
-export function ServicesScreen(props: { rows: ServiceRow[]; list: InvocationSummary[]; row: number; width: number; height: number; note: string | undefined }) {
+export function ServicesScreen(props: { rows: ServiceRow[]; list: InvocationSummary[]; row: number; width: number; height: number; note: string | undefined; builds?: DeploymentView[] }) {
   const { rows, width, height } = props;
-  const room = Math.max(1, height - 2);
+  const builds = buildLines(props.builds ?? []).slice(0, Math.max(0, height - 5));
+  const room = Math.max(1, height - 2 - (builds.length ? builds.length + 1 : 0));
   const start = windowStart(props.row, rows.length, room);
   const nameW = Math.min(32, Math.max(12, ...rows.map((r) => (r.handler ?? r.service).length + (r.handler ? 4 : 0))));
   return (
@@ -74,6 +80,13 @@ export function ServicesScreen(props: { rows: ServiceRow[]; list: InvocationSumm
           </Text>
         );
       })}
+      {builds.length ? <Text bold>{"  "}Builds</Text> : null}
+      {builds.map((b) => (
+        <T key={b.deployment.id} wrap="truncate" {...(b.older ? { color: "yellow" } : { dimColor: true })}>
+          {"  "}
+          {b.text}
+        </T>
+      ))}
     </Box>
   );
 }
