@@ -26,6 +26,9 @@ interface Barrier {
   reject: (e: Error) => void;
 }
 
+/** Commits at least this far apart on average leave time for a sync inline. */
+const QUIET_GAP_MS = 0.25;
+
 /** A write nobody waits for is synced after this long at the latest. */
 const LAZY_SYNC_MS = 50;
 
@@ -52,6 +55,8 @@ export class GroupCommit {
   private syncing = false;
   /** Callbacks (acknowledgements) in `waiting`: with none, no sync is needed yet. */
   private waitingCallbacks = 0;
+  /** The time between commits, averaged over the last few. */
+  private meanGapMs = 10;
   private lazySync: NodeJS.Timeout | undefined;
   /** Writes are queued for when the sync in flight ends (see commitQueued). */
   private deferred = false;
@@ -116,13 +121,13 @@ export class GroupCommit {
 
   readonly flush = (): void => this.commitQueued(false);
 
-  private commitQueued(now: boolean): void {
+  private commitQueued(force: boolean): void {
     this.scheduled = false;
     if (this.failed || (this.writes.length === 0 && this.callbacks.length === 0)) return;
     // A sync is running: what is queued now could only be made durable by the next
     // one anyway, so it waits and goes into one transaction with everything that
     // comes meanwhile (a chain of hand-overs on one key, say) when this one ends.
-    if (this.syncing && !now) {
+    if (this.syncing && !force) {
       this.deferred = true;
       return;
     }
@@ -132,7 +137,9 @@ export class GroupCommit {
     this.writes = [];
     this.callbacks = [];
     let synced = false;
-    this.lastFlush = performance.now();
+    const at = performance.now();
+    this.meanGapMs += (Math.min(at - this.lastFlush, 10) - this.meanGapMs) / 8;
+    this.lastFlush = at;
     if (writes.length > 0) {
       faultPoint("commit-before");
       try {
@@ -176,7 +183,8 @@ export class GroupCommit {
    * so the event loop keeps working while the disk syncs.
    */
   private quiet(): boolean {
-    return !this.syncing && this.oneCaller();
+    // Commits far apart on average: not one of a burst of clients coming back at once.
+    return !this.syncing && this.meanGapMs > QUIET_GAP_MS && this.oneCaller();
   }
 
   private syncInline(): void {
