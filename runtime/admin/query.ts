@@ -81,7 +81,17 @@ interface Running {
 interface Slot {
   worker?: ChildProcess;
   running?: Running;
+  /** Stops the worker once it has answered nothing for a while (see QUERY_PROCESS_IDLE_MS). */
+  idle?: NodeJS.Timeout;
 }
+
+/**
+ * A query process (~50 MiB) that answered nothing for this long is stopped:
+ * queries come in bursts (a `sql` session, the restate CLI), and the next one
+ * starts a process again in a few tens of milliseconds.
+ */
+const idleSetting = Number(process.env.RESTATE_DEV_QUERY_IDLE_MS);
+const QUERY_PROCESS_IDLE_MS = idleSetting > 0 ? idleSetting : 30_000;
 
 interface Waiting {
   sql: string;
@@ -141,6 +151,7 @@ export class QueryRunner {
   }
 
   private start(slot: Slot, sql: string, format: QueryFormat): Promise<QueryOutcome> {
+    clearTimeout(slot.idle);
     let worker: ChildProcess;
     try {
       worker = this.ensureWorker(slot);
@@ -174,6 +185,12 @@ export class QueryRunner {
   private startWaiting(slot: Slot): void {
     const next = this.closed ? undefined : this.waiting.shift();
     if (next) void this.start(slot, next.sql, next.format).then(next.resolve);
+    else if (slot.worker && !slot.running) {
+      clearTimeout(slot.idle);
+      slot.idle = setTimeout(() => {
+        if (!slot.running) this.dropWorker(slot);
+      }, QUERY_PROCESS_IDLE_MS).unref();
+    }
   }
 
   private busy(): QueryAnswer {
@@ -235,6 +252,7 @@ export class QueryRunner {
   }
 
   private dropWorker(slot: Slot): void {
+    clearTimeout(slot.idle);
     const w = slot.worker;
     slot.worker = undefined;
     if (w) {
