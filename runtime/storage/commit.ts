@@ -6,8 +6,12 @@
  * covers every write queued before it.
  *
  * A batch is durable once an fdatasync of the WAL that started after its
- * transaction has finished (wal_sync.ts): one sync is in flight at a time, and
- * the batches written while it runs share the next one.
+ * transaction has finished (wal_sync.ts). One sync runs at a time, on the
+ * thread pool (inline when a single caller is served); writes queued while it
+ * runs wait for it and then share one transaction and the next sync. A sync
+ * is started only when some callback or barrier waits: a batch that
+ * acknowledges nothing is made durable by the next awaited sync, or within
+ * LAZY_SYNC_MS.
  *
  * This is the one place the runtime learns that something is durable. Anything
  * that leaves the runtime because of a write — an HTTP answer, a notification

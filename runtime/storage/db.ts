@@ -18,7 +18,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   if (options.readonly) return db;
   db.pragma("journal_mode = WAL");
   // FULL: every commit is fsynced before it returns. An acknowledged step survives
-  // a power cut, not just a process crash; group commit keeps this affordable.
+  // a power cut, not just a process crash. The runtime's group commit takes its
+  // connection over (NORMAL, plus an fdatasync per batch off the event loop:
+  // wal_sync.ts); other writers, such as offline CLI commands, keep FULL.
   db.pragma("synchronous = FULL");
   db.pragma("foreign_keys = OFF");
   db.pragma("busy_timeout = 5000");
