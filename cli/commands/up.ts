@@ -1,5 +1,5 @@
 /** `restate-dev up [dir]`: bundle the project and serve it until Ctrl-C. */
-import { relative } from "node:path";
+import { relative, resolve } from "node:path";
 import { startRuntime } from "../../runtime/runtime.js";
 import { UserError } from "../../runtime/errors.js";
 import { parseDelay } from "../../runtime/ingress/duration.js";
@@ -47,7 +47,8 @@ export function parseTimeout(v: string | undefined, flag: string): number | unde
 }
 
 export async function up(dirArg: string | undefined, opts: UpOptions): Promise<void> {
-  const projectDir = opts.dir ?? dirArg ?? ".";
+  // Absolute: the runtime moves into the project once it starts (startRuntime).
+  const projectDir = resolve(opts.dir ?? dirArg ?? ".");
   const ingressPort = parsePort(opts.ingressPort, "--ingress-port");
   const adminPort = parsePort(opts.adminPort, "--admin-port");
   const maxBodyBytes = parseSize(opts.maxBodySize, "--max-body-size");
