@@ -6,7 +6,7 @@ import { call, describeInvocation, startUp, type UpProcess } from "./helpers/run
 const PROJECT = {
   "src/index.ts": `
 import * as restate from "@restatedev/restate-sdk";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 // Marker files outlive the worker thread, so "first attempt" survives its crash.
 function firstTime(name: string): boolean {
@@ -31,6 +31,9 @@ const flaky = restate.service({
     async ping() {
       return "pong";
     },
+    async readsProjectFile() {
+      return readFileSync("data.txt", "utf8").trim();
+    },
     loopOnce: restate.handlers.handler({ inactivityTimeout: 300, abortTimeout: 300 }, async (ctx: restate.Context, name: string) => {
       const before = await ctx.run("before", () => "step-1 done");
       if (firstTime(name)) for (;;) {} // never yields: the worker thread is stuck
@@ -41,6 +44,7 @@ const flaky = restate.service({
 
 restate.serve({ services: [flaky] });
 `,
+  "data.txt": "from the project directory\n",
 };
 
 let up: UpProcess;
@@ -79,6 +83,11 @@ describe("worker crashes", () => {
     expect(up.proc.pid).toBe(pid);
     expect(up.output()).toMatch(/event loop has not turned for 1000 ms/);
     expect((await call(up.ingressUrl, "/flaky/ping")).json).toBe("pong");
+  });
+
+  it("user code opens files relative to the project, though up was started elsewhere", async () => {
+    expect(up.projectDir).not.toBe(process.cwd());
+    expect((await call(up.ingressUrl, "/flaky/readsProjectFile")).json).toBe("from the project directory");
   });
 
   it("retries a handler that throws a plain Error", async () => {
