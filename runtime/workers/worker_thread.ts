@@ -5,9 +5,10 @@
  *
  * A thread, not a process: a message costs half the round trip of a pipe and
  * the worker ~35 MiB less. What user code can do to its worker still costs
- * only a retry: `process.exit` ends the thread, not the runtime; a thrown
- * error or rejected promise that escapes ends it too; a thread stuck in a loop
- * is stopped by `terminate()`, which interrupts running JavaScript.
+ * only a retry: `process.exit` ends the thread, not the runtime; an
+ * exception nothing catches ends it too (an unhandled rejection is logged, see
+ * host.ts); a thread stuck in a loop is stopped by `terminate()`, which
+ * interrupts running JavaScript.
  */
 import { Worker } from "node:worker_threads";
 import { createInterface } from "node:readline";
