@@ -124,8 +124,12 @@ export interface Accepted {
   /** A workflow's run for this key exists already (calls get 409, sends PreviouslyAccepted). */
   workflowAlreadyInvoked?: boolean;
   executionTime?: number;
-  /** Resolves once the invocation is durable; rejects (503) if it cannot become so. */
-  durable: Promise<void>;
+  /**
+   * Resolves once the invocation is durable; rejects (503) if it cannot become so.
+   * A function: a call that only waits for its result never asks, and its insert then
+   * costs no sync of its own (the completion's covers it).
+   */
+  durable(): Promise<void>;
 }
 
 export type Lookup = { state: "completed"; completion: Completion } | { state: "running" } | { state: "unknown" };
@@ -177,6 +181,8 @@ export class Engine {
 
   private services = new Map<string, ServiceManifest>();
   private readonly store = new InvocationStore();
+  /** Handlers whose attempts asked for durability (they run ctx.run closures): told at start from then on. */
+  private readonly runsClosures = new Set<string>();
   /** Inserts queued and not yet written: their row, which later changes before the write may update in place. */
   private readonly unwrittenRows = new Map<string, NewInvocation>();
   private readonly keys: Keys;
@@ -492,13 +498,13 @@ export class Engine {
       // A workflow runs once per key: its id is derived from the key.
       id = workflowRunId(req.service, instanceKey(req.key, req.scope) ?? "");
       if (this.store.has(id) || this.q.getInvocation(id)) {
-        return { invocationId: id, previouslyAccepted: true, workflowAlreadyInvoked: true, durable: this.acknowledged() };
+        return { invocationId: id, previouslyAccepted: true, workflowAlreadyInvoked: true, durable: () => this.acknowledged() };
       }
     } else {
       if (req.idempotencyKey !== undefined) {
         const existing = this.store.idempotent(idempotencyMapKey(req));
         // Acknowledged only once the first one's insert is durable (it may still be queued).
-        if (existing) return { invocationId: existing, previouslyAccepted: true, durable: this.acknowledged() };
+        if (existing) return { invocationId: existing, previouslyAccepted: true, durable: () => this.acknowledged() };
       }
       id = newInvocationId();
     }
@@ -543,8 +549,8 @@ export class Engine {
     if (inv.idempotencyKey !== undefined) this.store.rememberIdempotency(idempotencyMapKey(req), inv.id);
     // The row and the copied entries as they are now: entries recorded before this flush insert themselves.
     this.commit.enqueue(this.invocationInsert(inv));
-    // Callers that do not wait for it (calls from handlers, restarts) must not leave a rejection unhandled.
-    const durable = this.acknowledged();
+    // Asked for by those who acknowledge the invocation itself (a send's 202, a call's child id).
+    const durable = () => this.acknowledged();
     if (delayed) this.timers.startAt(inv.id, inv.scheduledAt!, () => this.due(inv));
     else if (inv.status === "ready") this.startAttempt(inv);
     return { invocationId: inv.id, previouslyAccepted: false, durable, ...(delayed ? { executionTime: inv.scheduledAt! } : {}) };
@@ -873,6 +879,10 @@ export class Engine {
     const build = this.builds.deploymentOfWorker(worker.id);
     if (build !== inv.deploymentId) this.pin(inv, build);
     this.seam.send(worker.id, { ...this.startMessage(inv, attemptId), ...(gated ? { gated: true } : {}) });
+    // A handler that ran closures before will ask again: its sync starts now, not a round trip later.
+    if (gated && this.runsClosures.has(`${inv.service}/${inv.handler}`)) {
+      this.commit.afterDurable(() => this.notifyAttempt(inv, attemptId, { index: 0, what: "durable" }));
+    }
     this.touch(inv);
   }
 
@@ -978,6 +988,7 @@ export class Engine {
       case "awaitDurable": {
         // A gated attempt reached its first ctx.run: its closures may run once everything before it is durable.
         const attemptId = msg.attemptId;
+        this.runsClosures.add(`${inv.service}/${inv.handler}`);
         this.commit.afterDurable(() => this.notifyAttempt(inv, attemptId, { index: 0, what: "durable" }));
         return;
       }
@@ -1101,7 +1112,7 @@ export class Engine {
     t.invocationId = accepted.invocationId;
     // Queued in the same turn as the child's insert: one flush, one transaction.
     this.commit.enqueue(() => this.q.insertEntry(inv.id, entry, now, entry.type !== "Call"));
-    void accepted.durable.then(() => this.notifyAttempt(inv, attemptId, { index: entry.index, what: "invocationId", invocationId: accepted.invocationId }), () => undefined);
+    void accepted.durable().then(() => this.notifyAttempt(inv, attemptId, { index: entry.index, what: "invocationId", invocationId: accepted.invocationId }), () => undefined);
     if (entry.type === "Call" && accepted.previouslyAccepted) {
       if (accepted.workflowAlreadyInvoked) {
         this.completeEntry(inv, entry.index, { kind: "failure", code: 409, message: "the workflow method was already invoked" });

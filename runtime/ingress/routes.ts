@@ -176,7 +176,7 @@ async function invokeRoute(engine: Engine, req: HttpRequest, segments: string[],
   }
   if (t.send) {
     try {
-      await accepted.durable;
+      await accepted.durable();
     } catch (e) {
       if (e instanceof UserError) return ingressError(e.status, e.message, "ingress");
       throw e;
