@@ -183,6 +183,57 @@ describe("hot reload pinning", () => {
     }
   });
 
+  it("a pinned invocation keeps its own build's options: its retry policy, not the new code's", async () => {
+    // fails() journals Run '<step>', waits on an awakeable, then throws: v1 kills after 2 attempts, v2 would retry 1000 times.
+    const failing = (step: string, attempts: number) => ({
+      "src/index.ts": `
+import * as restate from "@restatedev/restate-sdk";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+const policy = restate.service({
+  name: "policy",
+  handlers: {
+    fails: restate.handlers.handler({ retryPolicy: { maxAttempts: ${attempts}, onMaxAttempts: "kill", initialInterval: 20, maxInterval: 20 } }, async (ctx: restate.Context) => {
+      await ctx.run("${step}", () => 1);
+      const { id, promise } = ctx.awakeable<string>();
+      await ctx.run("publish", () => writeFileSync(join(process.env.AWAKEABLES!, "policy.json"), JSON.stringify({ id })));
+      await promise;
+      throw new Error("always");
+    }),
+    async version() {
+      return "${step}";
+    },
+  },
+});
+restate.serve({ services: [policy] });
+`,
+    });
+    const dir = makeProject({ ...failing("one", 2), "awakeables/.keep": "" });
+    const up = await startUp(dir, { env: { AWAKEABLES: join(dir, "awakeables") } });
+    try {
+      const sent = await call(up.ingressUrl, "/policy/fails/send", undefined);
+      expect(sent.status).toBe(202);
+      const file = join(dir, "awakeables", "policy.json");
+      const { id: awakeable } = await eventually(() => (existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : undefined), 10_000, "fails() to wait");
+      await eventually(async () => ((await describeInvocation(up.adminUrl, sent.json.invocationId)).journal.length >= 3 ? true : undefined));
+      const before = reloads(up);
+      writeFiles(dir, failing("two", 1000));
+      await eventually(() => (reloads(up) > before ? true : undefined), 10_000, "a reload");
+      await printed(up, `${sent.json.invocationId} policy/fails stays on dp_`);
+      await resolve(up, awakeable, "go");
+      // Killed after the second attempt, as its build says (the new build's 1000 attempts would take 20 s).
+      const done = await eventually(async () => {
+        const d = await describeInvocation(up.adminUrl, sent.json.invocationId);
+        return d.status === "completed" ? d : undefined;
+      }, 10_000, "the invocation to be killed by its own build's retry policy");
+      expect(done.retry_count).toBeLessThanOrEqual(2);
+      // Out of attempts with onMaxAttempts "kill": it ends with its last failure.
+      expect(await attach(up, sent.json.invocationId)).toMatchObject({ code: 500, message: "always" });
+    } finally {
+      await up.stop();
+    }
+  });
+
   it("a pinned invocation survives kill -9 of up and resumes on its own build after the restart", async () => {
     const { dir, env } = project();
     let up = await startUp(dir, { env });

@@ -183,6 +183,8 @@ export class Engine {
   private readonly store = new InvocationStore();
   /** Handlers whose attempts asked for durability (they run ctx.run closures): told at start from then on. */
   private readonly runsClosures = new Set<string>();
+  /** Each build's services as its worker reported them: an invocation kept on an older build keeps its options. */
+  private readonly servicesOfBuild = new Map<string, Map<string, ServiceManifest>>();
   /** Inserts queued and not yet written: their row, which later changes before the write may update in place. */
   private readonly unwrittenRows = new Map<string, NewInvocation>();
   private readonly keys: Keys;
@@ -251,6 +253,7 @@ export class Engine {
    */
   workerReady(worker: WorkerLink, services: ServiceManifest[], deploymentId?: string): void {
     if (!worker.alive) return; // it ended before its ready was handled: its exit came first
+    if (deploymentId !== undefined) this.servicesOfBuild.set(deploymentId, new Map(services.map((s) => [s.name, s])));
     const latest = this.builds.latest;
     if (deploymentId !== undefined && latest !== undefined && deploymentId !== latest) {
       this.builds.attach(worker, deploymentId);
@@ -290,6 +293,7 @@ export class Engine {
     // It ended during the journal check: the build is current all the same, and its next worker takes over when ready.
     if (!worker.alive) this.builds.exited(worker);
     this.services = new Map(services.map((s) => [s.name, s]));
+    if (deploymentId !== undefined) this.servicesOfBuild.set(deploymentId, this.services);
     const decided: ReloadFinding[] = [];
     const movingOff = new Set<number>();
     for (const inv of [...this.store.all()]) {
@@ -339,6 +343,7 @@ export class Engine {
   /** A worker whose build nothing is pinned to: stopped (and its build dropped) once it holds no attempt. */
   private retireWorker(worker: WorkerLink | undefined, deploymentId: string | undefined): void {
     const done = () => {
+      if (deploymentId !== undefined && deploymentId !== this.builds.latest) this.servicesOfBuild.delete(deploymentId);
       if (deploymentId !== undefined && this.host) this.host.retired(deploymentId, worker);
       else worker?.stop();
     };
@@ -940,9 +945,16 @@ export class Engine {
   }
 
   private optionsOf(inv: ActiveInvocation): { inactivityTimeout?: number; abortTimeout?: number; idempotencyRetention?: number; journalRetention?: number; workflowRetention?: number } {
-    const s = this.services.get(inv.service)?.options ?? {};
-    const h = this.handler(inv.service, inv.handler)?.options ?? {};
+    const svc = this.serviceOf(inv);
+    const s = svc?.options ?? {};
+    const h = svc?.handlers.find((x) => x.name === inv.handler)?.options ?? {};
     return { ...s, ...h };
+  }
+
+  /** The service as the invocation's own build defines it (its options and retry policy), else as the newest does. */
+  private serviceOf(inv: ActiveInvocation): ServiceManifest | undefined {
+    const own = inv.deploymentId !== undefined ? this.servicesOfBuild.get(inv.deploymentId)?.get(inv.service) : undefined;
+    return own ?? this.services.get(inv.service);
   }
 
   /** What a worker says (through the seam). */
@@ -1256,7 +1268,8 @@ export class Engine {
     const now = this.clock.now();
     const { failure, lastFailure, head } = describeFailure(inv, err, now);
     inv.lastFailure = lastFailure;
-    const policy = resolveRetryPolicy(this.services.get(inv.service), this.handler(inv.service, inv.handler));
+    const svc = this.serviceOf(inv);
+    const policy = resolveRetryPolicy(svc, svc?.handlers.find((h) => h.name === inv.handler));
     const decision = decideFailure(policy, { failedAttempts: inv.retryCount }, err, !!this.testing && failsFast(this.testing, err));
     switch (decision.kind) {
       case "fail":
