@@ -885,9 +885,7 @@ export class Engine {
     if (build !== inv.deploymentId) this.pin(inv, build);
     this.seam.send(worker.id, { ...this.startMessage(inv, attemptId), ...(gated ? { gated: true } : {}) });
     // A handler that ran closures before will ask again: its sync starts now, not a round trip later.
-    if (gated && this.runsClosures.has(`${inv.service}/${inv.handler}`)) {
-      this.commit.afterDurable(() => this.notifyAttempt(inv, attemptId, { index: 0, what: "durable" }));
-    }
+    if (gated && this.runsClosures.has(handlerKey(inv))) this.tellWhenDurable(inv, attemptId);
     this.touch(inv);
   }
 
@@ -945,16 +943,21 @@ export class Engine {
   }
 
   private optionsOf(inv: ActiveInvocation): { inactivityTimeout?: number; abortTimeout?: number; idempotencyRetention?: number; journalRetention?: number; workflowRetention?: number } {
-    const svc = this.serviceOf(inv);
-    const s = svc?.options ?? {};
-    const h = svc?.handlers.find((x) => x.name === inv.handler)?.options ?? {};
-    return { ...s, ...h };
+    const { service, handler } = this.definitionOf(inv);
+    return { ...service?.options, ...handler?.options };
+  }
+
+  /** A gated attempt learns once everything before it is durable: its ctx.run closures may run. */
+  private tellWhenDurable(inv: ActiveInvocation, attemptId: number): void {
+    this.commit.afterDurable(() => this.notifyAttempt(inv, attemptId, { index: 0, what: "durable" }));
   }
 
   /** The service as the invocation's own build defines it (its options and retry policy), else as the newest does. */
-  private serviceOf(inv: ActiveInvocation): ServiceManifest | undefined {
+  private definitionOf(inv: ActiveInvocation): { service?: ServiceManifest; handler?: HandlerManifest } {
     const own = inv.deploymentId !== undefined ? this.servicesOfBuild.get(inv.deploymentId)?.get(inv.service) : undefined;
-    return own ?? this.services.get(inv.service);
+    const service = own ?? this.services.get(inv.service);
+    const handler = service?.handlers.find((h) => h.name === inv.handler);
+    return { ...(service ? { service } : {}), ...(handler ? { handler } : {}) };
   }
 
   /** What a worker says (through the seam). */
@@ -1000,8 +1003,8 @@ export class Engine {
       case "awaitDurable": {
         // A gated attempt reached its first ctx.run: its closures may run once everything before it is durable.
         const attemptId = msg.attemptId;
-        this.runsClosures.add(`${inv.service}/${inv.handler}`);
-        this.commit.afterDurable(() => this.notifyAttempt(inv, attemptId, { index: 0, what: "durable" }));
+        this.runsClosures.add(handlerKey(inv));
+        this.tellWhenDurable(inv, attemptId);
         return;
       }
     }
@@ -1268,8 +1271,8 @@ export class Engine {
     const now = this.clock.now();
     const { failure, lastFailure, head } = describeFailure(inv, err, now);
     inv.lastFailure = lastFailure;
-    const svc = this.serviceOf(inv);
-    const policy = resolveRetryPolicy(svc, svc?.handlers.find((h) => h.name === inv.handler));
+    const { service, handler } = this.definitionOf(inv);
+    const policy = resolveRetryPolicy(service, handler);
     const decision = decideFailure(policy, { failedAttempts: inv.retryCount }, err, !!this.testing && failsFast(this.testing, err));
     switch (decision.kind) {
       case "fail":
@@ -1419,6 +1422,11 @@ export class Engine {
     this.timers.stop();
     this.commit.close();
   }
+}
+
+/** Which handler an invocation runs, as a key. */
+function handlerKey(inv: ActiveInvocation): string {
+  return `${inv.service}/${inv.handler}`;
 }
 
 function promiseRef(inv: ActiveInvocation, name: string): PromiseRef {

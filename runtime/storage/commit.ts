@@ -197,12 +197,7 @@ export class GroupCommit {
     } catch (e) {
       return this.fail(e, []);
     }
-    this.reached(this.written);
-    try {
-      this.log.maybeCheckpoint();
-    } catch (e) {
-      this.fail(e, []);
-    }
+    this.synced(this.written);
   }
 
   private startSync(): void {
@@ -213,16 +208,23 @@ export class GroupCommit {
       this.syncing = false;
       if (this.failed) return;
       if (err) return this.fail(err, []);
-      this.reached(upTo);
-      if (this.closed) return;
-      try {
-        this.log.maybeCheckpoint();
-      } catch (e) {
-        return this.fail(e, []);
-      }
+      if (!this.synced(upTo)) return;
       if (this.deferred) this.commitQueued(false);
       else if (this.written > this.durableSeq) this.syncIfAwaited();
     });
+  }
+
+  /** A sync up to `seq` finished: its callbacks run, then a checkpoint if the WAL has grown. False if nothing more should follow. */
+  private synced(seq: number): boolean {
+    this.reached(seq);
+    if (this.closed) return false;
+    try {
+      this.log.maybeCheckpoint();
+      return true;
+    } catch (e) {
+      this.fail(e, []);
+      return false;
+    }
   }
 
   /** Transactions up to `seq` are durable: their callbacks run, in commit order. */
